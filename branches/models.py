@@ -1,0 +1,39 @@
+"""Branches (Filialen): the unit an appointment, a room and a credential belong to."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_timezone(value: str) -> None:
+    """Accept only IANA zone names that this Python knows (they end up in VTIMEZONEs)."""
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("„%(value)s“ ist keine bekannte IANA-Zeitzone."), params={"value": value})
+
+
+class Branch(models.Model):
+    name = models.CharField(_("Name"), max_length=200)
+    code = models.SlugField(
+        _("Kürzel"), max_length=20, unique=True,
+        help_text=_("Kurzes, eindeutiges Kürzel der Filiale, z. B. „HH-01“."),
+    )
+    timezone = models.CharField(
+        _("Zeitzone"), max_length=64, default="Europe/Berlin", validators=[validate_timezone],
+    )
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    class Meta:
+        verbose_name = _("Filiale")
+        verbose_name_plural = _("Filialen")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)

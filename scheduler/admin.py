@@ -1,0 +1,144 @@
+"""Terminplaner administration: employees, resources (calendars) and appointments."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from . import services
+from .forms import AppointmentForm, ResourceForm
+from .models import Appointment, Change, Employee, Resource
+
+
+@admin.register(Employee)
+class EmployeeAdmin(admin.ModelAdmin):
+    list_display = ["display_name", "branch", "email", "phone", "user"]
+    list_filter = ["branch"]
+    search_fields = ["display_name", "email", "user__username"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    form = ResourceForm
+    list_display = ["name", "kind", "branch", "employee", "sync_allowed", "has_legacy_id", "active", "slug"]
+    list_filter = ["branch", "kind", "sync_allowed", "active"]
+    search_fields = ["name", "slug", "employee__display_name"]
+    readonly_fields = ["slug", "sync_revision"]
+    actions = ["clear_legacy_calendar_id"]
+
+    @admin.display(boolean=True, description=_("Google-ID gesetzt"))
+    def has_legacy_id(self, obj: Resource) -> bool:
+        return bool(obj.legacy_calendar_id)
+
+    # S3: the "magnifier" action of the seed — drop the ID of an earlier Google calendar link.
+    @admin.action(description=_("Google-Kalender-ID entfernen"))
+    def clear_legacy_calendar_id(self, request, queryset):
+        count = queryset.exclude(legacy_calendar_id="").update(legacy_calendar_id="")
+        self.message_user(request, _("Google-Kalender-ID bei %(n)d Ressource(n) entfernt.") % {"n": count},
+                          messages.SUCCESS)
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    title = _("gelöscht")
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("nein")), ("yes", _("ja"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(deleted_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=False)
+        return queryset
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(admin.ModelAdmin):
+    """Every write goes through ``scheduler.services`` so the change log is always written."""
+
+    form = AppointmentForm
+    list_display = ["title", "start", "end", "all_day", "branch", "booked", "is_recurring_display",
+                    "source", "deleted_marker"]
+    list_filter = [DeletedFilter, "branch", "resources", "resources__kind", "all_day", "source",
+                   ("start", admin.DateFieldListFilter)]
+    search_fields = ["title", "notes", "place", "uid"]
+    date_hierarchy = "start"
+    readonly_fields = ["uid", "source", "etag", "first_start", "last_end", "created", "modified",
+                       "deleted_at", "ical_preview"]
+    actions = ["restore", "soft_delete"]
+    fieldsets = [
+        (None, {"fields": ["title", "branch", "booked_resources", "status", "place", "notes"]}),
+        (_("Zeit"), {"fields": ["all_day", "start", "end", "timezone", "rrule"]}),
+        (_("Technisch"), {"classes": ["collapse"], "fields": [
+            "uid", "source", "etag", "first_start", "last_end", "created", "modified", "deleted_at",
+            "ical_preview"]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("branch").prefetch_related("bookings__resource")
+
+    @admin.display(description=_("Ressourcen"))
+    def booked(self, obj: Appointment) -> str:
+        return ", ".join(b.resource.name for b in obj.bookings.all() if b.deleted_at is None)
+
+    @admin.display(boolean=True, description=_("Serie"))
+    def is_recurring_display(self, obj: Appointment) -> bool:
+        return obj.is_recurring
+
+    @admin.display(boolean=True, description=_("gelöscht"))
+    def deleted_marker(self, obj: Appointment) -> bool:
+        return obj.deleted_at is not None
+
+    @admin.display(description=_("iCalendar-Objekt"))
+    def ical_preview(self, obj: Appointment) -> str:
+        return format_html("<pre style='white-space:pre-wrap;max-height:30em;overflow:auto'>{}</pre>", obj.ical)
+
+    def save_model(self, request, obj, form, change):
+        services.save_appointment(obj, resources=form.cleaned_data["booked_resources"],
+                                  source=None if change else Appointment.Source.SCHEDULER)
+
+    def save_related(self, request, form, formsets, change):
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def delete_model(self, request, obj):
+        services.delete_appointment(obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            services.delete_appointment(obj)
+
+    @admin.action(description=_("Ausgewählte Termine wiederherstellen"))
+    def restore(self, request, queryset):
+        for obj in queryset.filter(deleted_at__isnull=False):
+            services.restore_appointment(obj)
+        self.message_user(request, _("Termine wiederhergestellt."), messages.SUCCESS)
+
+    @admin.action(description=_("Ausgewählte Termine löschen (wiederherstellbar)"))
+    def soft_delete(self, request, queryset):
+        for obj in queryset.filter(deleted_at__isnull=True):
+            services.delete_appointment(obj)
+        self.message_user(request, _("Termine gelöscht."), messages.SUCCESS)
+
+
+@admin.register(Change)
+class ChangeAdmin(admin.ModelAdmin):
+    """Read-only view of the change log, for support: what reached which calendar when."""
+
+    list_display = ["resource", "revision", "op", "name", "appointment", "at"]
+    list_filter = ["resource", "op"]
+    list_select_related = ["resource", "appointment"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+

@@ -1,0 +1,268 @@
+"""iCalendar handling for appointments: parsing, the modelled fields, the time-range index.
+
+The stored object is what a client sent (or what the scheduler generated); the
+scheduler only ever *replaces the properties it models* inside it and keeps all
+others (alarms, attendees, X- properties, a client's VTIMEZONE). Recurrence is
+expanded with ``recurring_ical_events``, never by hand.
+
+Dates without a zone (all-day DATE values, floating DATE-TIMEs) are evaluated in
+a default zone, the branch's, as RFC 4791 §7.3 asks of a server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import zoneinfo
+from dataclasses import dataclass
+
+import icalendar
+import recurring_ical_events
+from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
+
+PRODID = "-//Terminsync//Terminsync Terminplaner//DE"
+UTC = dt.timezone.utc
+# How many occurrences of a bounded series are walked to find its last end;
+# beyond this the series is treated as unbounded (the index stays correct).
+MAX_INDEXED_OCCURRENCES = 20_000
+MODELLED_STATUS = ("CONFIRMED", "TENTATIVE", "CANCELLED")
+
+
+class InvalidCalendar(ValueError):
+    """The data is not a usable iCalendar object; the message says why (in English, for logs)."""
+
+
+def parse(data: str | bytes) -> icalendar.Calendar:
+    try:
+        cal = icalendar.Calendar.from_ical(data)
+    except Exception as exc:  # icalendar raises ValueError, KeyError, ... on bad input
+        raise InvalidCalendar(f"not parseable as iCalendar: {exc}") from exc
+    if getattr(cal, "name", None) != "VCALENDAR":
+        raise InvalidCalendar("the object is not a VCALENDAR")
+    return cal
+
+
+def serialize(cal: icalendar.Calendar) -> str:
+    return cal.to_ical().decode("utf-8")
+
+
+def etag_for(text: str) -> str:
+    """A strong ETag (without quotes): it changes whenever the stored bytes change."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
+
+
+def events(cal: icalendar.Calendar) -> list[icalendar.Event]:
+    return [c for c in cal.subcomponents if c.name == "VEVENT"]
+
+
+def master_event(cal: icalendar.Calendar) -> icalendar.Event | None:
+    for ev in events(cal):
+        if "RECURRENCE-ID" not in ev:
+            return ev
+    return None
+
+
+def zone(name: str | None) -> zoneinfo.ZoneInfo | None:
+    """An IANA zone for a TZID, also for Windows names ("W. Europe Standard Time")."""
+    if not name:
+        return None
+    name = name.strip()
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        pass
+    olson = WINDOWS_TO_OLSON.get(name)
+    return zoneinfo.ZoneInfo(olson) if olson else None
+
+
+def zone_name(value: dt.date, default: str) -> str:
+    tz = getattr(value, "tzinfo", None)
+    key = getattr(tz, "key", None) or getattr(tz, "zone", None)
+    if key and zone(key):
+        return zone(key).key
+    if tz is not None and tz.utcoffset(None) == dt.timedelta(0) and str(tz) in ("UTC", "utc"):
+        return "UTC"
+    return default
+
+
+def to_utc(value: dt.date, default_tz: dt.tzinfo) -> dt.datetime:
+    """Make an aware UTC datetime of DATE, floating or zoned DATE-TIME values (RFC 4791 §7.3)."""
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime.combine(value, dt.time(0), tzinfo=default_tz)
+    elif value.tzinfo is None:
+        value = value.replace(tzinfo=default_tz)
+    return value.astimezone(UTC)
+
+
+def event_bounds(ev: icalendar.Event) -> tuple[dt.date, dt.date]:
+    """DTSTART and the (exclusive) end of one component: DTEND, DURATION or the RFC 5545 default."""
+    start = ev.decoded("DTSTART")
+    if "DTEND" in ev:
+        end = ev.decoded("DTEND")
+    elif "DURATION" in ev:
+        end = start + ev.decoded("DURATION")
+    elif isinstance(start, dt.datetime):
+        end = start
+    else:
+        end = start + dt.timedelta(days=1)
+    return start, end
+
+
+@dataclass
+class Fields:
+    """The properties of the master event that the scheduler models as columns."""
+
+    uid: str
+    title: str
+    notes: str
+    place: str
+    status: str
+    all_day: bool
+    start: dt.datetime
+    end: dt.datetime
+    timezone: str
+    rrule: str
+
+
+def extract(cal: icalendar.Calendar, default_tz: str) -> Fields:
+    """Read the modelled fields from a client's object (the master, else the first override)."""
+    evs = events(cal)
+    if not evs:
+        raise InvalidCalendar("the object contains no VEVENT")
+    ev = master_event(cal) or evs[0]
+    if "DTSTART" not in ev:
+        raise InvalidCalendar("VEVENT without DTSTART")
+    try:
+        start, end = event_bounds(ev)
+    except Exception as exc:
+        raise InvalidCalendar(f"invalid date values: {exc}") from exc
+    all_day = not isinstance(start, dt.datetime)
+    if isinstance(end, dt.datetime) != isinstance(start, dt.datetime):
+        raise InvalidCalendar("DTSTART and DTEND must both be dates or both date-times")
+    tzname = zone_name(start, default_tz)
+    tz = zoneinfo.ZoneInfo(tzname)
+    status = str(ev.get("STATUS", "CONFIRMED")).upper()
+    rrule = ev.get("RRULE")
+    return Fields(
+        uid=str(ev.get("UID", "")),
+        title=str(ev.get("SUMMARY", "")),
+        notes=str(ev.get("DESCRIPTION", "")),
+        place=str(ev.get("LOCATION", "")),
+        status=status if status in MODELLED_STATUS else "CONFIRMED",
+        all_day=all_day,
+        start=to_utc(start, tz),
+        end=to_utc(end, tz),
+        timezone=tzname,
+        rrule=rrule.to_ical().decode() if rrule else "",
+    )
+
+
+def _local(value: dt.datetime, tzname: str, all_day: bool) -> dt.date:
+    local = value.astimezone(zoneinfo.ZoneInfo(tzname))
+    return local.date() if all_day else local
+
+
+def _same_instant(old: dt.date, new: dt.date, tzname: str) -> bool:
+    if isinstance(old, dt.datetime) != isinstance(new, dt.datetime):
+        return False
+    if not isinstance(old, dt.datetime):
+        return old == new
+    tz = zoneinfo.ZoneInfo(tzname)
+    return to_utc(old, tz) == to_utc(new, tz)
+
+
+def apply_fields(base: str | None, fields: Fields, *, now: dt.datetime | None = None) -> str:
+    """Write the modelled fields into the stored object, keeping everything else.
+
+    A property is only rewritten when its meaning changes, so a client's own
+    TZID and VTIMEZONE survive an edit of, say, the title.
+    """
+    now = now or dt.datetime.now(UTC)
+    if base:
+        cal = parse(base)
+    else:
+        cal = icalendar.Calendar()
+        cal.add("PRODID", PRODID)
+        cal.add("VERSION", "2.0")
+    ev = master_event(cal)
+    if ev is None:
+        ev = icalendar.Event()
+        cal.add_component(ev)
+    if str(ev.get("UID", "")) != fields.uid:
+        ev.pop("UID", None)
+        ev.add("UID", fields.uid)
+    for prop, value in (("SUMMARY", fields.title), ("DESCRIPTION", fields.notes),
+                        ("LOCATION", fields.place), ("STATUS", fields.status)):
+        if str(ev.get(prop, "")) == value:
+            continue
+        ev.pop(prop, None)
+        if value:
+            ev.add(prop, value)
+    new_start = _local(fields.start, fields.timezone, fields.all_day)
+    new_end = _local(fields.end, fields.timezone, fields.all_day)
+    old_start, old_end = event_bounds(ev) if "DTSTART" in ev else (None, None)
+    if old_start is None or not _same_instant(old_start, new_start, fields.timezone):
+        ev.pop("DTSTART", None)
+        ev.add("DTSTART", new_start)
+    if old_end is None or not _same_instant(old_end, new_end, fields.timezone) or \
+            old_start is None or not _same_instant(old_start, new_start, fields.timezone):
+        ev.pop("DTEND", None)
+        ev.pop("DURATION", None)
+        ev.add("DTEND", new_end)
+    old_rrule = ev.get("RRULE")
+    old_rrule_text = old_rrule.to_ical().decode() if old_rrule else ""
+    if old_rrule_text != fields.rrule:
+        ev.pop("RRULE", None)
+        if fields.rrule:
+            ev.add("RRULE", icalendar.vRecur.from_ical(fields.rrule))
+    if "DTSTAMP" not in ev:
+        ev.add("DTSTAMP", now)
+    ev.pop("LAST-MODIFIED", None)
+    ev.add("LAST-MODIFIED", now)
+    seq = int(ev.get("SEQUENCE", 0))
+    ev.pop("SEQUENCE", None)
+    ev.add("SEQUENCE", seq + 1)
+    cal.add_missing_timezones()
+    return serialize(cal)
+
+
+def _unbounded(cal: icalendar.Calendar) -> bool:
+    for ev in events(cal):
+        for rule in ev.get("RRULE", []) if isinstance(ev.get("RRULE"), list) else [ev.get("RRULE")]:
+            if rule is not None and not rule.get("UNTIL") and not rule.get("COUNT"):
+                return True
+    return False
+
+
+def time_range(cal: icalendar.Calendar, default_tz: str) -> tuple[dt.datetime, dt.datetime | None]:
+    """(first start, last end) in UTC over all occurrences; last end None for an endless series."""
+    tz = zoneinfo.ZoneInfo(default_tz)
+    evs = [ev for ev in events(cal) if "DTSTART" in ev]
+    if not evs:
+        raise InvalidCalendar("the object contains no VEVENT with DTSTART")
+    bounds = [event_bounds(ev) for ev in evs]
+    first = min(to_utc(s, tz) for s, _ in bounds)
+    for ev in evs:
+        rdates = ev.get("RDATE")
+        for rd in rdates if isinstance(rdates, list) else ([rdates] if rdates else []):
+            for period in rd.dts:
+                value = period.dt[0] if isinstance(period.dt, tuple) else period.dt
+                first = min(first, to_utc(value, tz))
+    if _unbounded(cal):
+        return first, None
+    last = max(to_utc(e, tz) for _, e in bounds)
+    count = 0
+    for occ in recurring_ical_events.of(cal).all():
+        s, e = event_bounds(occ)
+        first = min(first, to_utc(s, tz))
+        last = max(last, to_utc(e, tz))
+        count += 1
+        if count > MAX_INDEXED_OCCURRENCES:
+            return first, None
+    return first, last
+
+
+def occurrences(cal: icalendar.Calendar, start: dt.datetime, end: dt.datetime, default_tz: str):
+    """The instances of the object overlapping [start, end), as VEVENT components."""
+    del default_tz  # recurring_ical_events evaluates floating values in the query's zone
+    return recurring_ical_events.of(cal).between(start, end)

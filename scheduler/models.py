@@ -1,0 +1,278 @@
+"""The scheduler's data: employees, resources (calendars) and appointments.
+
+An appointment's stored iCalendar object (``Appointment.ical``) is the source of
+truth for what a phone receives. The modelled columns (title, start, ...) are
+derived from it or written into it by ``scheduler.services``; the time-range
+columns (``first_start``/``last_end``) are an index over it.
+
+Every change that a calendar client must see is recorded per resource in
+``Change`` with a per-resource revision, so sync tokens and ctags are a number.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from branches.models import Branch, validate_timezone
+
+color_validator = RegexValidator(r"^#[0-9A-Fa-f]{6}$", _("Farbe als #RRGGBB angeben."))
+
+
+class Employee(models.Model):
+    """A person working in a branch; optionally linked to a login account (seed 3.f)."""
+
+    display_name = models.CharField(_("Name"), max_length=200)
+    email = models.EmailField(_("E-Mail"), blank=True)
+    phone = models.CharField(_("Telefon"), max_length=50, blank=True)
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("Stammfiliale"), on_delete=models.PROTECT, related_name="employees",
+    )
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("Benutzerkonto"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="employee",
+    )
+
+    class Meta:
+        verbose_name = _("Mitarbeiter")
+        verbose_name_plural = _("Mitarbeiter")
+        ordering = ["display_name"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class Resource(models.Model):
+    """A column of the scheduler and, if sync is allowed, one CalDAV calendar (S1, S2)."""
+
+    class Kind(models.TextChoices):
+        PERSON = "person", _("Personenressource")
+        LOCATION = "location", _("Ortsressource")
+
+    kind = models.CharField(_("Art"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    name = models.CharField(_("Name"), max_length=200)
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("Filiale"), on_delete=models.PROTECT, related_name="resources",
+    )
+    employee = models.ForeignKey(
+        Employee, verbose_name=_("Mitarbeiter"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="resources",
+        help_text=_("Nur bei Personenressourcen. Es werden nur eigene Termine übertragen."),
+    )
+    sync_allowed = models.BooleanField(
+        _("Terminsynchronisation erlaubt"), default=False,
+        help_text=_("Nur Ressourcen mit dieser Option werden per CalDAV synchronisiert."),
+    )
+    legacy_calendar_id = models.CharField(
+        _("ID (Google-Kalender)"), max_length=255, blank=True,
+        help_text=_("Kennung einer früheren Google-Kalender-Verknüpfung. Solange sie gesetzt ist, "
+                    "drohen doppelte Termine auf dem Telefon."),
+    )
+    color = models.CharField(_("Farbe"), max_length=7, default="#3A87AD", validators=[color_validator])
+    active = models.BooleanField(_("aktiv"), default=True)
+    slug = models.SlugField(
+        _("Kennung"), max_length=64, unique=True, editable=False,
+        help_text=_("Stabile Kennung in der CalDAV-Adresse; ändert sich nie."),
+    )
+    # Per-resource change counter: the newest Change.revision of this resource.
+    # Sync tokens and the ctag are derived from it (see caldav_endpoint).
+    sync_revision = models.BigIntegerField(_("Änderungsstand"), default=0, editable=False)
+    # Changes with a revision up to this one have been pruned from the log; a sync
+    # token older than this must be refused (RFC 6578 valid-sync-token).
+    sync_floor = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("Ressource")
+        verbose_name_plural = _("Ressourcen")
+        ordering = ["branch__name", "kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._stored_slug = self.slug
+
+    def clean(self) -> None:
+        if self.kind == self.Kind.LOCATION and self.employee_id:
+            raise ValidationError(
+                {"employee": _("Eine Ortsressource hat keinen Mitarbeiter.")}
+            )
+
+    def save(self, *args, **kwargs) -> None:
+        if self._stored_slug and self.slug != self._stored_slug:
+            raise ValidationError(_("Die Kennung einer Ressource kann nicht geändert werden."))
+        if self.kind == self.Kind.LOCATION and self.employee_id:
+            raise ValidationError(_("Eine Ortsressource hat keinen Mitarbeiter."))
+        if not self.slug:
+            self.slug = self._unique_slug()
+        super().save(*args, **kwargs)
+        self._stored_slug = self.slug
+
+    def _unique_slug(self) -> str:
+        base = slugify(self.name)[:50].strip("-") or "ressource"
+        slug, n = base, 1
+        while Resource.objects.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def overlapping(self, start, end):
+        """Candidates with an occurrence possibly in [start, end): the time-range index."""
+        qs = self
+        if end is not None:
+            qs = qs.filter(first_start__lt=end)
+        if start is not None:
+            qs = qs.filter(models.Q(last_end__isnull=True) | models.Q(last_end__gt=start))
+        return qs
+
+
+class Appointment(models.Model):
+    """One iCalendar object (a VEVENT with its overridden instances), booking 1..n resources (S6)."""
+
+    class Status(models.TextChoices):
+        CONFIRMED = "CONFIRMED", _("bestätigt")
+        TENTATIVE = "TENTATIVE", _("vorläufig")
+        CANCELLED = "CANCELLED", _("abgesagt")
+
+    class Source(models.TextChoices):
+        SCHEDULER = "scheduler", _("Terminplaner")
+        PHONE = "phone", _("Telefon (CalDAV)")
+        API = "api", _("REST-API")
+
+    uid = models.CharField(_("UID"), max_length=255, db_index=True, editable=False)
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("Filiale"), on_delete=models.PROTECT, related_name="appointments",
+    )
+    resources = models.ManyToManyField(
+        Resource, through="Booking", verbose_name=_("Ressourcen"), related_name="appointments",
+    )
+    title = models.CharField(_("Titel"), max_length=255)
+    notes = models.TextField(_("Notizen"), blank=True)
+    place = models.CharField(_("Ort"), max_length=255, blank=True)
+    status = models.CharField(
+        _("Status"), max_length=10, choices=Status.choices, default=Status.CONFIRMED,
+    )
+    all_day = models.BooleanField(_("ganztägig"), default=False)
+    start = models.DateTimeField(_("Beginn"))
+    end = models.DateTimeField(_("Ende"))
+    timezone = models.CharField(
+        _("Zeitzone"), max_length=64, default="Europe/Berlin", validators=[validate_timezone],
+    )
+    rrule = models.CharField(
+        _("Wiederholung (RRULE)"), max_length=500, blank=True,
+        help_text=_("z. B. FREQ=WEEKLY;BYDAY=TU;COUNT=10"),
+    )
+    source = models.CharField(
+        _("Herkunft"), max_length=10, choices=Source.choices, default=Source.SCHEDULER, editable=False,
+    )
+    ical = models.TextField(_("iCalendar-Objekt"), editable=False)
+    etag = models.CharField(_("ETag"), max_length=64, editable=False)
+    # Time-range index (UTC): first occurrence start, last occurrence end (NULL = unbounded RRULE).
+    first_start = models.DateTimeField(_("erstes Vorkommen"), editable=False)
+    last_end = models.DateTimeField(_("letztes Ende"), null=True, blank=True, editable=False)
+    created = models.DateTimeField(_("angelegt"), auto_now_add=True)
+    modified = models.DateTimeField(_("geändert"), auto_now=True)
+    deleted_at = models.DateTimeField(_("gelöscht am"), null=True, blank=True, editable=False)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Termin")
+        verbose_name_plural = _("Termine")
+        ordering = ["-start"]
+        indexes = [
+            models.Index(fields=["first_start", "last_end"], name="appt_time_range"),
+            models.Index(fields=["last_end"], name="appt_last_end"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_recurring(self) -> bool:
+        return bool(self.rrule) or "RECURRENCE-ID" in self.ical or "RDATE" in self.ical
+
+
+class BookingQuerySet(models.QuerySet):
+    def active(self):
+        """Bookings a calendar shows: neither the booking nor the appointment is deleted."""
+        return self.filter(deleted_at__isnull=True, appointment__deleted_at__isnull=True)
+
+
+class Booking(models.Model):
+    """An appointment in one resource's calendar, under an object name (``<name>`` in the href).
+
+    The name is chosen by the client that created the object (RFC 4791 lets it),
+    or ``<uid>.ics`` for appointments made elsewhere. A booking removed from a
+    phone is only marked deleted (S7).
+    """
+
+    appointment = models.ForeignKey(
+        Appointment, verbose_name=_("Termin"), on_delete=models.CASCADE, related_name="bookings",
+    )
+    resource = models.ForeignKey(
+        Resource, verbose_name=_("Ressource"), on_delete=models.PROTECT, related_name="bookings",
+    )
+    name = models.CharField(_("Objektname"), max_length=255)
+    deleted_at = models.DateTimeField(_("entfernt am"), null=True, blank=True)
+
+    objects = BookingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Buchung")
+        verbose_name_plural = _("Buchungen")
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "appointment"], name="booking_once_per_resource"),
+            models.UniqueConstraint(
+                fields=["resource", "name"], condition=models.Q(deleted_at__isnull=True),
+                name="booking_name_unique_in_calendar",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} / {self.name}"
+
+
+def object_name_for_uid(uid: str) -> str:
+    """A safe default object name for a UID (hrefs must be path segments)."""
+    safe = re.sub(r"[^A-Za-z0-9@._-]", "_", uid)[:200]
+    return f"{safe}.ics"
+
+
+class Change(models.Model):
+    """One entry of a resource's change log: the basis of sync-collection (RFC 6578)."""
+
+    class Op(models.TextChoices):
+        CREATED = "created", _("angelegt")
+        MODIFIED = "modified", _("geändert")
+        DELETED = "deleted", _("gelöscht")
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="changes")
+    revision = models.BigIntegerField()
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="changes")
+    name = models.CharField(max_length=255)
+    op = models.CharField(max_length=10, choices=Op.choices)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Änderung")
+        verbose_name_plural = _("Änderungsprotokoll")
+        ordering = ["resource", "revision"]
+        constraints = [
+            models.UniqueConstraint(fields=["resource", "revision"], name="change_revision_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource_id}@{self.revision} {self.op} {self.name}"
