@@ -104,6 +104,11 @@ class AppointmentAdmin(admin.ModelAdmin):
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 
+    def get_deleted_objects(self, objs, request):
+        """Deletion is soft (S7): nothing else is deleted, so only the appointments are listed."""
+        objs = list(objs)
+        return [str(o) for o in objs], {self.model._meta.verbose_name_plural: len(objs)}, set(), []
+
     def delete_model(self, request, obj):
         services.delete_appointment(obj)
 
