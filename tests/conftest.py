@@ -11,3 +11,39 @@ def _clear_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (browser tests of admin pages with JavaScript).
+
+    Without Chromium the browser tests are skipped locally; on CI (CI=true) that is a failure.
+    """
+    import os
+    import shutil
+
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is missing on CI: install Debian's chromium package")
+        pytest.skip("Chromium not installed (apt-get install chromium)")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context (own cookies) per test, German UI."""
+    context = browser.new_context(locale="de-DE")
+    page = context.new_page()
+    yield page
+    context.close()
