@@ -44,7 +44,9 @@ def test_admin_index_is_german_and_english_is_available(admin_client):
     resp = admin_client.get("/admin/")
     assert "Terminplaner" in resp.content.decode() and "Ressourcen" in resp.content.decode()
     resp = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en")
-    assert 'lang="en"' in resp.content.decode()
+    body = resp.content.decode()
+    assert 'lang="en"' in body
+    assert "Resources" in body and "Appointments" in body and "Ressourcen" not in body
 
 
 def test_appointment_add_edit_delete_writes_change_log_for_both_resources(admin_client):
