@@ -12,6 +12,7 @@ a default zone, the branch's, as RFC 4791 §7.3 asks of a server.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import zoneinfo
 from dataclasses import dataclass
@@ -222,8 +223,23 @@ def apply_fields(base: str | None, fields: Fields, *, now: dt.datetime | None = 
     seq = int(ev.get("SEQUENCE", 0))
     ev.pop("SEQUENCE", None)
     ev.add("SEQUENCE", seq + 1)
-    cal.add_missing_timezones()
+    ensure_timezones(cal)
     return serialize(cal)
+
+
+def ensure_timezones(cal: icalendar.Calendar) -> None:
+    """Add a VTIMEZONE for every TZID the events use but the object does not define."""
+    defined = {str(tz["TZID"]) for tz in cal.walk("VTIMEZONE")}
+    used = []
+    for ev in events(cal):
+        for prop in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+            tzid = ev[prop].params.get("TZID") if prop in ev else None
+            if tzid and tzid not in defined and tzid not in used and zone(tzid):
+                used.append(tzid)
+    for tzid in used:
+        comp = icalendar.Timezone.from_ical(vtimezone(zone(tzid).key))
+        comp["TZID"] = tzid
+        cal.subcomponents.insert(0, comp)
 
 
 def _unbounded(cal: icalendar.Calendar) -> bool:
@@ -266,3 +282,89 @@ def occurrences(cal: icalendar.Calendar, start: dt.datetime, end: dt.datetime, d
     """The instances of the object overlapping [start, end), as VEVENT components."""
     del default_tz  # recurring_ical_events evaluates floating values in the query's zone
     return recurring_ical_events.of(cal).between(start, end)
+
+
+def _transitions(tz: zoneinfo.ZoneInfo, year: int) -> list[tuple[dt.datetime, dt.timedelta, dt.timedelta, str]]:
+    """UTC-offset changes in a year: (local wall time before the change, offset from, offset to, name)."""
+    out = []
+    t = dt.datetime(year, 1, 1, tzinfo=UTC)
+    end = dt.datetime(year + 1, 1, 1, tzinfo=UTC)
+    step = dt.timedelta(hours=1)
+    prev = t.astimezone(tz).utcoffset()
+    while t < end:
+        nxt = t + step
+        off = nxt.astimezone(tz).utcoffset()
+        if off != prev:
+            out.append(((nxt).astimezone(dt.timezone(prev)).replace(tzinfo=None), prev, off,
+                        nxt.astimezone(tz).tzname()))
+            prev = off
+        t = nxt
+    return out
+
+
+def _byday(day: dt.datetime) -> str:
+    names = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+    last = (day + dt.timedelta(days=7)).month != day.month
+    ordinal = -1 if last else (day.day - 1) // 7 + 1
+    return f"{ordinal}{names[day.weekday()]}"
+
+
+def _fmt_offset(off: dt.timedelta) -> str:
+    minutes = int(off.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+
+
+@functools.lru_cache(maxsize=64)
+def vtimezone(tzname: str) -> str:
+    """A VTIMEZONE for an IANA zone, with yearly RRULEs where the zone follows a yearly rule.
+
+    Clients keep time zones for decades; an RDATE list that ends in 2037 (what
+    a generic conversion produces) would make them guess afterwards.
+    """
+    tz = zoneinfo.ZoneInfo(tzname)
+    year = dt.date.today().year
+    current = _transitions(tz, year)
+    rules = [(t.month, _byday(t), t.time(), f, to, name) for t, f, to, name in current]
+    stable = bool(current) and all(
+        [(t.month, _byday(t), t.time(), f, to, name) for t, f, to, name in _transitions(tz, y)] == rules
+        for y in range(year + 1, year + 6))
+    comp = icalendar.Timezone()
+    comp.add("TZID", tzname)
+    if not current:
+        std = icalendar.TimezoneStandard()
+        off = dt.datetime(year, 1, 1, tzinfo=UTC).astimezone(tz).utcoffset()
+        std.add("DTSTART", dt.datetime(1970, 1, 1))
+        std.add("TZOFFSETFROM", off)
+        std.add("TZOFFSETTO", off)
+        std.add("TZNAME", dt.datetime(year, 1, 1, tzinfo=UTC).astimezone(tz).tzname())
+        comp.add_component(std)
+    elif stable:
+        for (t, f, to, name), (month, byday, *_rest) in zip(current, rules):
+            sub = icalendar.TimezoneDaylight() if to > f else icalendar.TimezoneStandard()
+            sub.add("DTSTART", _first_matching(1970, month, byday, t.time()))
+            sub.add("RRULE", {"FREQ": "YEARLY", "BYMONTH": month, "BYDAY": byday})
+            sub.add("TZOFFSETFROM", f)
+            sub.add("TZOFFSETTO", to)
+            sub.add("TZNAME", name)
+            comp.add_component(sub)
+    else:
+        return icalendar.Timezone.from_tzid(tzname).to_ical().decode()
+    return comp.to_ical().decode()
+
+
+def _first_matching(year: int, month: int, byday: str, at: dt.time) -> dt.datetime:
+    """The first day in ``year``/``month`` matching an RRULE BYDAY like ``-1SU`` or ``2SU``."""
+    names = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
+    ordinal, weekday = int(byday[:-2]), names.index(byday[-2:])
+    days = [dt.date(year, month, d) for d in range(1, 32) if _valid(year, month, d)]
+    matching = [d for d in days if d.weekday() == weekday]
+    return dt.datetime.combine(matching[ordinal if ordinal < 0 else ordinal - 1], at)
+
+
+def _valid(year: int, month: int, day: int) -> bool:
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True

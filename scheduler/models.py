@@ -179,6 +179,7 @@ class Appointment(models.Model):
     )
     ical = models.TextField(_("iCalendar-Objekt"), editable=False)
     etag = models.CharField(_("ETag"), max_length=64, editable=False)
+    size = models.PositiveIntegerField(_("Größe (Bytes)"), default=0, editable=False)
     # Time-range index (UTC): first occurrence start, last occurrence end (NULL = unbounded RRULE).
     first_start = models.DateTimeField(_("erstes Vorkommen"), editable=False)
     last_end = models.DateTimeField(_("letztes Ende"), null=True, blank=True, editable=False)

@@ -78,6 +78,7 @@ def _set_fields(appt: Appointment, f: ical.Fields) -> None:
 def _index(appt: Appointment, cal) -> None:
     appt.first_start, appt.last_end = ical.time_range(cal, appt.timezone or appt.branch.timezone)
     appt.etag = ical.etag_for(appt.ical)
+    appt.size = len(appt.ical.encode("utf-8"))
 
 
 def _log(resources: dict[int, Resource], entries: list[tuple[int, Appointment, str, str]]) -> None:

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from branches.models import Branch
-from scheduler import services
+from scheduler import ical, services
 from scheduler.models import Appointment, Employee, Resource
 from servicecreds.models import ServiceCredential
 
@@ -152,7 +152,7 @@ class Command(BaseCommand):
                 continue
             booked = [res]
             if branch.code == "hh" and i % 4 == 0:
-                booked.append(rooms[i % 2])
+                booked.append(rooms[(i // 4) % 2])
             if i % 17 == 0:
                 start = dt.datetime.combine(day, dt.time(0), tzinfo=BERLIN)
                 fields = {"all_day": True, "start": start, "end": start + dt.timedelta(days=1 + i % 2),
@@ -202,7 +202,7 @@ class Command(BaseCommand):
         moved.add("DTSTART", start + dt.timedelta(weeks=5, days=1, hours=2))
         moved.add("DTEND", start + dt.timedelta(weeks=5, days=1, hours=3))
         cal.add_component(moved)
-        cal.add_missing_timezones()
+        ical.ensure_timezones(cal)
         return cal.to_ical().decode()
 
     def _print_logins(self):

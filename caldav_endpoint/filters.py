@@ -1,0 +1,234 @@
+"""CALDAV:filter (RFC 4791 §9.7) compiled to a predicate over a parsed iCalendar object.
+
+Supported: comp-filter (VCALENDAR, VEVENT, VALARM presence), is-not-defined,
+time-range on VEVENT with recurrence (§9.9), prop-filter with text-match and
+is-not-defined, param-filter. Anything else is refused with the RFC's
+precondition (``supported-filter``/``supported-collation``), never ignored.
+Floating and all-day values are evaluated in the calendar's time zone (§7.3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+
+import icalendar
+import recurring_ical_events
+
+from .davxml import CALDAV, split
+from .errors import DavError
+
+UTC = dt.timezone.utc
+COLLATIONS = {"i;ascii-casemap", "i;octet", "i;unicode-casemap"}
+FAR_PAST = dt.datetime(1900, 1, 1, tzinfo=UTC)
+FAR_FUTURE = dt.datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def unsupported(message: str) -> DavError:
+    return DavError(403, (CALDAV, "supported-filter"), message)
+
+
+def invalid(message: str) -> DavError:
+    return DavError(403, (CALDAV, "valid-filter"), message)
+
+
+def parse_utc(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        raise invalid(f"time-range values must be UTC date-times, got {value!r}") from None
+
+
+def parse_time_range(el) -> tuple[dt.datetime | None, dt.datetime | None]:
+    start, end = parse_utc(el.get("start")), parse_utc(el.get("end"))
+    if start is None and end is None:
+        raise invalid("time-range needs start or end")
+    if start and end and end <= start:
+        raise invalid("time-range end must be after start")
+    return start, end
+
+
+@dataclass
+class TextMatch:
+    text: str
+    collation: str
+    negate: bool
+
+    def matches(self, value: str) -> bool:
+        if self.collation == "i;octet":
+            hit = self.text in value
+        else:
+            hit = self.text.casefold() in value.casefold()
+        return hit != self.negate
+
+
+def parse_text_match(el) -> TextMatch:
+    collation = el.get("collation", "i;ascii-casemap")
+    if collation not in COLLATIONS:
+        raise DavError(403, (CALDAV, "supported-collation"), f"collation {collation} is not supported")
+    return TextMatch(el.text or "", collation, el.get("negate-condition", "no") == "yes")
+
+
+@dataclass
+class ParamFilter:
+    name: str
+    is_not_defined: bool = False
+    text_match: TextMatch | None = None
+
+    def matches(self, prop) -> bool:
+        params = getattr(prop, "params", {})
+        if self.is_not_defined:
+            return self.name not in params
+        if self.name not in params:
+            return False
+        return self.text_match is None or self.text_match.matches(str(params[self.name]))
+
+
+@dataclass
+class PropFilter:
+    name: str
+    is_not_defined: bool = False
+    text_match: TextMatch | None = None
+    param_filters: list[ParamFilter] = field(default_factory=list)
+
+    def matches(self, comp) -> bool:
+        values = comp.get(self.name)
+        values = [] if values is None else (values if isinstance(values, list) else [values])
+        if self.is_not_defined:
+            return not values
+        for value in values:
+            text = value.to_ical().decode() if hasattr(value, "to_ical") else str(value)
+            if self.text_match and not self.text_match.matches(str(value) if isinstance(value, str) else text):
+                continue
+            if all(pf.matches(value) for pf in self.param_filters):
+                return True
+        return False
+
+
+@dataclass
+class CompFilter:
+    name: str
+    is_not_defined: bool = False
+    time_range: tuple | None = None
+    prop_filters: list[PropFilter] = field(default_factory=list)
+    comp_filters: list[CompFilter] = field(default_factory=list)
+
+    def own_conditions(self, comp, tz) -> bool:
+        return (all(pf.matches(comp) for pf in self.prop_filters)
+                and all(cf.matches_in(comp, tz) for cf in self.comp_filters))
+
+    def matches_in(self, parent, tz) -> bool:
+        """Does ``parent`` contain a component matching this filter?"""
+        comps = [c for c in parent.subcomponents if c.name == self.name]
+        if self.is_not_defined:
+            return not comps
+        if not comps:
+            return False
+        if self.time_range is not None:
+            # VEVENT only (checked when parsing): recurrence-aware overlap, per instance
+            start, end = self.time_range
+            instances = occurrences(parent, start, end, tz)
+            return any(self.own_conditions(inst, tz) for inst in instances)
+        return any(self.own_conditions(c, tz) for c in comps)
+
+
+def occurrences(cal, start, end, tz):
+    """Instances of the object's events overlapping [start, end), evaluated in ``tz`` for floating values."""
+    start = (start or FAR_PAST).astimezone(tz)
+    end = (end or FAR_FUTURE).astimezone(tz)
+    return recurring_ical_events.of(cal).between(start, end)
+
+
+def parse_comp_filter(el, depth: int = 0) -> CompFilter:
+    name = el.get("name", "").upper()
+    if not name:
+        raise invalid("comp-filter needs a name")
+    cf = CompFilter(name)
+    for child in el:
+        ns, tag = split(child.tag)
+        if ns != CALDAV:
+            raise unsupported(f"unknown filter element {child.tag}")
+        if tag == "is-not-defined":
+            cf.is_not_defined = True
+        elif tag == "time-range":
+            if name not in ("VEVENT",):
+                raise unsupported(f"time-range on {name} is not supported")
+            cf.time_range = parse_time_range(child)
+        elif tag == "prop-filter":
+            cf.prop_filters.append(parse_prop_filter(child))
+        elif tag == "comp-filter":
+            cf.comp_filters.append(parse_comp_filter(child, depth + 1))
+        else:
+            raise unsupported(f"unsupported filter element {tag}")
+    return cf
+
+
+def parse_prop_filter(el) -> PropFilter:
+    name = el.get("name", "").upper()
+    if not name:
+        raise invalid("prop-filter needs a name")
+    pf = PropFilter(name)
+    for child in el:
+        ns, tag = split(child.tag)
+        if tag == "is-not-defined":
+            pf.is_not_defined = True
+        elif tag == "text-match":
+            pf.text_match = parse_text_match(child)
+        elif tag == "param-filter":
+            pname = child.get("name", "").upper()
+            pfil = ParamFilter(pname)
+            for sub in child:
+                stag = split(sub.tag)[1]
+                if stag == "is-not-defined":
+                    pfil.is_not_defined = True
+                elif stag == "text-match":
+                    pfil.text_match = parse_text_match(sub)
+                else:
+                    raise unsupported(f"unsupported param-filter element {stag}")
+            pf.param_filters.append(pfil)
+        elif tag == "time-range":
+            raise unsupported("time-range inside prop-filter is not supported")
+        else:
+            raise unsupported(f"unsupported prop-filter element {tag}")
+    return pf
+
+
+@dataclass
+class Query:
+    """A compiled filter: the index range to prefilter with, and the exact predicate."""
+
+    root: CompFilter
+    tz: zoneinfo.ZoneInfo
+
+    @property
+    def time_range(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        for cf in self.root.comp_filters:
+            if cf.name == "VEVENT" and cf.time_range and not cf.is_not_defined:
+                return cf.time_range
+        return (None, None)
+
+    @property
+    def matches_nothing(self) -> bool:
+        """A calendar of VEVENTs has no VTODO/VJOURNAL: such queries are empty, not unsupported."""
+        return any(cf.name not in ("VEVENT", "VTIMEZONE") and not cf.is_not_defined
+                   for cf in self.root.comp_filters)
+
+    def matches(self, cal: icalendar.Calendar) -> bool:
+        holder = icalendar.Calendar()
+        holder.subcomponents.append(cal)
+        return self.root.matches_in(holder, self.tz)
+
+
+def compile_filter(filter_el, tzname: str) -> Query:
+    if filter_el is None:
+        raise invalid("calendar-query needs a filter")
+    comps = [c for c in filter_el if split(c.tag) == (CALDAV, "comp-filter")]
+    if len(comps) != 1 or comps[0].get("name", "").upper() != "VCALENDAR":
+        raise invalid("the filter must have exactly one comp-filter VCALENDAR")
+    root = parse_comp_filter(comps[0])
+    if root.time_range or root.is_not_defined:
+        raise invalid("VCALENDAR takes no time-range or is-not-defined")
+    return Query(root, zoneinfo.ZoneInfo(tzname))

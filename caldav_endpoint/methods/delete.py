@@ -1,0 +1,28 @@
+"""DELETE of an object: the booking of this resource is removed, softly (S7), honouring If-Match."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+
+from scheduler import services
+
+from .. import store
+from ..context import OBJECT, DavContext
+from ..davxml import DAV
+from ..errors import DavError
+
+
+def handle(ctx: DavContext) -> HttpResponse:
+    t = ctx.target
+    if t.kind != OBJECT:
+        raise DavError(403, message="Kalender werden im Terminplaner verwaltet, nicht vom Client gelöscht.")
+    if not t.decision.can_write:
+        raise DavError(403, (DAV, "need-privileges"), "read-only access")
+    booking = store.get_booking(t.resource, t.name)
+    if booking is None:
+        raise DavError(404, message="no such object")
+    try:
+        services.remove_booking(booking, if_match=ctx.request.META.get("HTTP_IF_MATCH"))
+    except services.PreconditionFailed:
+        raise DavError(412, message="ETag does not match") from None
+    return HttpResponse(status=204)

@@ -1,0 +1,33 @@
+"""GET and HEAD of a calendar object: the stored iCalendar, byte for byte, with a strong ETag."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+from django.utils.http import http_date
+
+from .. import store
+from ..context import CALENDAR, OBJECT, DavContext
+from ..errors import DavError
+
+
+def handle(ctx: DavContext) -> HttpResponse:
+    t = ctx.target
+    if t.kind == CALENDAR:
+        resp = HttpResponse(f"CalDAV-Kalender „{t.resource.name}“\n", content_type="text/plain; charset=utf-8")
+        return resp
+    if t.kind != OBJECT:
+        return HttpResponse("Terminsync CalDAV\n", content_type="text/plain; charset=utf-8")
+    obj = store.get_object(t.resource, t.name, with_data=True)
+    if obj is None:
+        raise DavError(404, message="no such object")
+    etag = f'"{obj.etag}"'
+    if ctx.request.META.get("HTTP_IF_NONE_MATCH", "").strip() in (etag, "*"):
+        resp = HttpResponse(status=304)
+    else:
+        body = obj.ical.encode("utf-8")
+        resp = HttpResponse(b"" if ctx.request.method == "HEAD" else body,
+                            content_type="text/calendar; charset=utf-8; component=vevent")
+        resp["Content-Length"] = str(len(body))
+    resp["ETag"] = etag
+    resp["Last-Modified"] = http_date(obj.modified.timestamp())
+    return resp

@@ -1,0 +1,61 @@
+"""PROPFIND (RFC 4918 §9.1) at Depth 0 and 1; Depth infinity is refused (§9.1, propfind-finite-depth)."""
+
+from __future__ import annotations
+
+from django.http import HttpResponse
+
+from servicecreds import access
+
+from .. import store
+from ..context import CALENDAR, HOME, OBJECT, DavContext, Target
+from ..davxml import DAV, multistatus, parse_xml, response, split, xml_response
+from ..errors import DavError
+from ..props import render_props
+
+
+def parse_request(body: bytes):
+    """(mode, names): mode is 'allprop', 'propname' or 'prop'; names are (ns, name) pairs."""
+    root = parse_xml(body)
+    if root is None:
+        return "allprop", []
+    if split(root.tag) != (DAV, "propfind"):
+        raise DavError(400, message="expected DAV:propfind")
+    for child in root:
+        ns_name = split(child.tag)
+        if ns_name == (DAV, "propname"):
+            return "propname", []
+        if ns_name == (DAV, "allprop"):
+            include = root.find(f"{{{DAV}}}include")
+            return "allprop", [split(c.tag) for c in include] if include is not None else []
+        if ns_name == (DAV, "prop"):
+            return "prop", [split(c.tag) for c in child]
+    raise DavError(400, message="DAV:propfind needs prop, allprop or propname")
+
+
+def children(ctx: DavContext, target: Target) -> list[Target]:
+    if target.kind == HOME:
+        return [ctx.calendar_target(r, access.resource_decision(ctx.credential, r))
+                for r in access.visible_resources(ctx.credential)]
+    if target.kind == CALENDAR:
+        return [Target(OBJECT, ctx.object_path(target.resource, o.name), resource=target.resource,
+                       name=o.name, decision=target.decision, obj=o)
+                for o in store.all_objects(target.resource)]
+    return []
+
+
+def handle(ctx: DavContext) -> HttpResponse:
+    depth = ctx.depth
+    if depth not in ("0", "1"):
+        raise DavError(403, (DAV, "propfind-finite-depth"), "Depth: infinity is not supported")
+    mode, names = parse_request(ctx.request.body)
+    target = ctx.target
+    if target.kind == OBJECT:
+        target.obj = store.get_object(target.resource, target.name, with_data=False)
+        if target.obj is None:
+            raise DavError(404, message="no such object")
+    targets = [target] + (children(ctx, target) if depth == "1" else [])
+    root = multistatus()
+    for t in targets:
+        response(root, t.path, render_props(ctx, t, names, allprop=(mode == "allprop"),
+                                            names_only=(mode == "propname")))
+    return xml_response(root)

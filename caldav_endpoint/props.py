@@ -1,0 +1,323 @@
+"""The property registry (RFC 4918 §15, RFC 4791 §5.2/§6.2, RFC 5397, RFC 6578, Apple/CS extensions).
+
+Each property knows its name, the kinds of target it applies to, whether
+``allprop`` includes it, and how to render itself. PROPFIND and the REPORTs look
+names up here: an unknown name is a 404 propstat by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.http import http_date
+from lxml import etree
+
+from scheduler import ical
+
+from . import sync
+from .context import CALENDAR, HOME, OBJECT, PRINCIPAL, ROOT, DavContext, Target
+from .davxml import CALDAV, CS, DAV, ICAL, element, href, sub
+
+ALL = {ROOT, PRINCIPAL, HOME, CALENDAR, OBJECT}
+COLLECTION_KINDS = {ROOT, PRINCIPAL, HOME, CALENDAR}
+MAX_RESOURCE_SIZE = getattr(settings, "CALDAV_MAX_RESOURCE_SIZE", 1024 * 1024)
+MIN_DATE_TIME = "19000101T000000Z"
+MAX_DATE_TIME = "20991231T235959Z"
+
+
+class NotFound(Exception):
+    """The property does not exist on this target (rendered as a 404 propstat)."""
+
+
+@dataclass(frozen=True)
+class Prop:
+    ns: str
+    name: str
+    kinds: frozenset
+    allprop: bool
+    render: Callable[[DavContext, Target], etree._Element]
+
+
+REGISTRY: dict[tuple[str, str], Prop] = {}
+
+
+def prop(ns: str, name: str, kinds=ALL, allprop: bool = True):
+    def register(fn):
+        REGISTRY[(ns, name)] = Prop(ns, name, frozenset(kinds), allprop, fn)
+        return fn
+    return register
+
+
+def lookup(ns: str, name: str, target: Target) -> Prop | None:
+    p = REGISTRY.get((ns, name))
+    return p if p and target.kind in p.kinds else None
+
+
+def names_for(target: Target, *, allprop: bool) -> list[Prop]:
+    return [p for p in REGISTRY.values() if target.kind in p.kinds and (p.allprop or not allprop)]
+
+
+def _el(ns: str, name: str, text: str | None = None) -> etree._Element:
+    return element(ns, name, text)
+
+
+def _href_prop(ns: str, name: str, path: str) -> etree._Element:
+    el = _el(ns, name)
+    el.append(href(path))
+    return el
+
+
+# --- generic WebDAV -------------------------------------------------------------------------
+
+@prop(DAV, "resourcetype")
+def resourcetype(ctx, t):
+    el = _el(DAV, "resourcetype")
+    if t.kind in COLLECTION_KINDS:
+        sub(el, DAV, "collection")
+    if t.kind == PRINCIPAL:
+        sub(el, DAV, "principal")
+    if t.kind == CALENDAR:
+        sub(el, CALDAV, "calendar")
+    return el
+
+
+def _preference(ctx, t):
+    return ctx.preferences.get(t.resource.pk) if t.resource else None
+
+
+@prop(DAV, "displayname", COLLECTION_KINDS)
+def displayname(ctx, t):
+    if t.kind == CALENDAR:
+        pref = _preference(ctx, t)
+        return _el(DAV, "displayname", (pref and pref.displayname) or t.resource.name)
+    if t.kind in (PRINCIPAL, HOME):
+        emp = ctx.credential.employee
+        return _el(DAV, "displayname", emp.display_name if emp else ctx.credential.username)
+    return _el(DAV, "displayname", "Terminsync")
+
+
+@prop(DAV, "current-user-principal")
+def current_user_principal(ctx, t):
+    return _href_prop(DAV, "current-user-principal", ctx.principal_path())
+
+
+@prop(DAV, "principal-URL", {PRINCIPAL, HOME, CALENDAR}, allprop=False)
+def principal_url(ctx, t):
+    return _href_prop(DAV, "principal-URL", ctx.principal_path())
+
+
+@prop(DAV, "owner", {PRINCIPAL, HOME, CALENDAR}, allprop=False)
+def owner(ctx, t):
+    return _href_prop(DAV, "owner", ctx.principal_path())
+
+
+@prop(DAV, "principal-collection-set", COLLECTION_KINDS, allprop=False)
+def principal_collection_set(ctx, t):
+    return _href_prop(DAV, "principal-collection-set", "/principals/")
+
+
+@prop(DAV, "current-user-privilege-set", allprop=False)
+def current_user_privilege_set(ctx, t):
+    """RFC 3744 §5.4: drives read-only calendars in Thunderbird, DAVx5 and Evolution."""
+    el = _el(DAV, "current-user-privilege-set")
+    privileges = ["read", "read-current-user-privilege-set"]
+    if t.kind in (CALENDAR, OBJECT) and t.decision and t.decision.can_write:
+        privileges += ["write", "write-content", "write-properties", "bind", "unbind"]
+    if t.kind == CALENDAR and not (t.decision and t.decision.can_write):
+        privileges += ["write-properties"]  # colour and name are per credential, always allowed
+    for name in privileges:
+        sub(sub(el, DAV, "privilege"), DAV, name)
+    return el
+
+
+@prop(DAV, "supported-report-set", {CALENDAR, HOME, PRINCIPAL, ROOT}, allprop=False)
+def supported_report_set(ctx, t):
+    """Exactly the REPORTs that are registered (RFC 3253 §3.1.5)."""
+    from .reports import REPORTS
+
+    el = _el(DAV, "supported-report-set")
+    if t.kind == CALENDAR:
+        for ns, name in REPORTS:
+            sub(sub(sub(el, DAV, "supported-report"), DAV, "report"), ns, name)
+    return el
+
+
+@prop(DAV, "sync-token", {CALENDAR}, allprop=False)
+def sync_token(ctx, t):
+    return _el(DAV, "sync-token", sync.sync_token(t.resource))
+
+
+@prop(DAV, "getetag", {OBJECT})
+def getetag(ctx, t):
+    return _el(DAV, "getetag", f'"{_obj(t).etag}"')
+
+
+@prop(DAV, "getcontenttype", {OBJECT, CALENDAR})
+def getcontenttype(ctx, t):
+    if t.kind == CALENDAR:
+        return _el(DAV, "getcontenttype", "text/calendar; charset=utf-8")
+    return _el(DAV, "getcontenttype", "text/calendar; charset=utf-8; component=vevent")
+
+
+@prop(DAV, "getcontentlength", {OBJECT})
+def getcontentlength(ctx, t):
+    return _el(DAV, "getcontentlength", str(_obj(t).size))
+
+
+@prop(DAV, "getlastmodified", {OBJECT})
+def getlastmodified(ctx, t):
+    return _el(DAV, "getlastmodified", http_date(_obj(t).modified.timestamp()))
+
+
+@prop(CALDAV, "calendar-data", {OBJECT}, allprop=False)
+def calendar_data(ctx, t):
+    """The object's iCalendar (RFC 4791 §9.6); REPORTs may set ``ctx.extra["calendar_data"]`` to
+    a function that selects components/properties or expands recurrences."""
+    obj = _obj(t)
+    if obj.ical is None:
+        raise NotFound
+    shape = ctx.extra.get("calendar_data")
+    return _el(CALDAV, "calendar-data", shape(obj) if shape else obj.ical)
+
+
+def _obj(t: Target):
+    if t.obj is None:
+        raise NotFound
+    return t.obj
+
+
+# --- CalDAV principal and home (RFC 4791 §6.2, RFC 6638 §2.4.1) ------------------------------
+
+@prop(CALDAV, "calendar-home-set", {PRINCIPAL, ROOT, HOME}, allprop=False)
+def calendar_home_set(ctx, t):
+    return _href_prop(CALDAV, "calendar-home-set", ctx.home_path())
+
+
+@prop(CALDAV, "calendar-user-address-set", {PRINCIPAL, ROOT}, allprop=False)
+def calendar_user_address_set(ctx, t):
+    el = _el(CALDAV, "calendar-user-address-set")
+    emp = ctx.credential.employee
+    email = (emp and emp.email) or ctx.credential.user.email
+    if email:
+        el.append(href(f"mailto:{email}"))
+    el.append(href(ctx.principal_path()))
+    return el
+
+
+@prop(CS, "email-address-set", {PRINCIPAL}, allprop=False)
+def email_address_set(ctx, t):
+    el = _el(CS, "email-address-set")
+    emp = ctx.credential.employee
+    email = (emp and emp.email) or ctx.credential.user.email
+    if email:
+        sub(el, CS, "email-address", email)
+    return el
+
+
+# --- CalDAV calendar collection (RFC 4791 §5.2, RFC 7809) -------------------------------------
+
+@prop(CALDAV, "calendar-description", {CALENDAR})
+def calendar_description(ctx, t):
+    r = t.resource
+    kind = "Raum" if r.kind == r.Kind.LOCATION else "Mitarbeiter"
+    return _el(CALDAV, "calendar-description", f"{r.name} ({kind}, {r.branch.name})")
+
+
+@prop(CALDAV, "supported-calendar-component-set", {CALENDAR}, allprop=False)
+def supported_calendar_component_set(ctx, t):
+    el = _el(CALDAV, "supported-calendar-component-set")
+    sub(el, CALDAV, "comp").set("name", "VEVENT")
+    return el
+
+
+@prop(CALDAV, "supported-calendar-data", {CALENDAR}, allprop=False)
+def supported_calendar_data(ctx, t):
+    el = _el(CALDAV, "supported-calendar-data")
+    ct = sub(el, CALDAV, "calendar-data")
+    ct.set("content-type", "text/calendar")
+    ct.set("version", "2.0")
+    return el
+
+
+@prop(CALDAV, "calendar-timezone", {CALENDAR}, allprop=False)
+def calendar_timezone(ctx, t):
+    """A full VTIMEZONE of the branch's zone: floating and all-day values are evaluated in it (§7.3)."""
+    text = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:" + ical.PRODID + "\r\n"
+            + ical.vtimezone(t.resource.branch.timezone) + "END:VCALENDAR\r\n")
+    return _el(CALDAV, "calendar-timezone", text)
+
+
+@prop(CALDAV, "calendar-timezone-id", {CALENDAR}, allprop=False)
+def calendar_timezone_id(ctx, t):
+    return _el(CALDAV, "calendar-timezone-id", t.resource.branch.timezone)
+
+
+@prop(CALDAV, "max-resource-size", {CALENDAR}, allprop=False)
+def max_resource_size(ctx, t):
+    return _el(CALDAV, "max-resource-size", str(MAX_RESOURCE_SIZE))
+
+
+@prop(CALDAV, "min-date-time", {CALENDAR}, allprop=False)
+def min_date_time(ctx, t):
+    return _el(CALDAV, "min-date-time", MIN_DATE_TIME)
+
+
+@prop(CALDAV, "max-date-time", {CALENDAR}, allprop=False)
+def max_date_time(ctx, t):
+    return _el(CALDAV, "max-date-time", MAX_DATE_TIME)
+
+
+@prop(CALDAV, "schedule-calendar-transp", {CALENDAR}, allprop=False)
+def schedule_calendar_transp(ctx, t):
+    el = _el(CALDAV, "schedule-calendar-transp")
+    sub(el, CALDAV, "opaque")
+    return el
+
+
+@prop(CS, "getctag", {CALENDAR})
+def getctag(ctx, t):
+    return _el(CS, "getctag", sync.sync_token(t.resource))
+
+
+@prop(ICAL, "calendar-color", {CALENDAR})
+def calendar_color(ctx, t):
+    pref = _preference(ctx, t)
+    color = (pref and pref.color) or t.resource.color
+    return _el(ICAL, "calendar-color", color if len(color) == 9 else color + "FF")
+
+
+@prop(ICAL, "calendar-order", {CALENDAR}, allprop=False)
+def calendar_order(ctx, t):
+    pref = _preference(ctx, t)
+    order = pref.order if pref and pref.order is not None else t.resource.pk
+    return _el(ICAL, "calendar-order", str(order))
+
+
+def render_props(ctx: DavContext, target: Target, requested, *, allprop=False, names_only=False):
+    """Render requested (ns, name) pairs into {status: [elements]} for one propstat group each."""
+    out: dict[int, list] = {}
+    if allprop or names_only:
+        requested = [(p.ns, p.name) for p in names_for(target, allprop=allprop)] + list(requested)
+    seen = set()
+    for ns, name in requested:
+        if (ns, name) in seen:
+            continue
+        seen.add((ns, name))
+        p = lookup(ns, name, target)
+        if p is None:
+            out.setdefault(404, []).append(element(ns, name))
+            continue
+        if names_only:
+            out.setdefault(200, []).append(element(ns, name))
+            continue
+        try:
+            out.setdefault(200, []).append(p.render(ctx, target))
+        except NotFound:
+            out.setdefault(404, []).append(element(ns, name))
+    if ctx.minimal:
+        out.pop(404, None)
+    return out
+
+

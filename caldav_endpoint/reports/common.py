@@ -1,0 +1,53 @@
+"""What every REPORT shares: the requested properties and one DAV:response per object."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlsplit
+
+from ..calendar_data import shaper
+from ..context import CALENDAR, OBJECT, DavContext, Target
+from ..davxml import CALDAV, DAV, response, split
+from ..errors import DavError
+from ..props import render_props
+
+
+def requested(ctx: DavContext, root) -> tuple[list[tuple[str, str]], bool]:
+    """Requested property names, and whether calendar-data (the bodies) is needed.
+
+    Sets the calendar-data shaper (partial data, expand) on the context.
+    """
+    prop = root.find(f"{{{DAV}}}prop")
+    if prop is None:
+        if root.find(f"{{{DAV}}}allprop") is not None:
+            return [(DAV, "getetag"), (CALDAV, "calendar-data")], True
+        return [(DAV, "getetag")], False
+    names = [split(c.tag) for c in prop]
+    cd = prop.find(f"{{{CALDAV}}}calendar-data")
+    ctx.extra["calendar_data"] = shaper(cd, ctx.target.resource.branch.timezone) if cd is not None else None
+    return names, (CALDAV, "calendar-data") in names
+
+
+def calendar_only(ctx: DavContext) -> None:
+    if ctx.target.kind != CALENDAR:
+        raise DavError(403, (DAV, "supported-report"), "this REPORT is answered on calendar collections")
+
+
+def object_target(ctx: DavContext, obj) -> Target:
+    res = ctx.target.resource
+    return Target(OBJECT, ctx.object_path(res, obj.name), resource=res, name=obj.name,
+                  decision=ctx.target.decision, obj=obj)
+
+
+def add_object(ctx: DavContext, ms, obj, names) -> None:
+    t = object_target(ctx, obj)
+    response(ms, t.path, render_props(ctx, t, names))
+
+
+def name_from_href(ctx: DavContext, href: str) -> str | None:
+    """The object name if ``href`` points into this calendar, else None."""
+    path = unquote(urlsplit(href.strip()).path)
+    base = unquote(ctx.calendar_path(ctx.target.resource))
+    if not path.startswith(base):
+        return None
+    name = path[len(base):]
+    return name if name and "/" not in name else None

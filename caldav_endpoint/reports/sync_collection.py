@@ -1,0 +1,77 @@
+"""sync-collection (RFC 6578) on the per-resource change log.
+
+- empty token: every object, and the token of the revision read *before* listing
+  (a change racing the listing is reported again next time, never lost);
+- valid token: exactly the changes since, collapsed per object; deletions (also
+  moves off this resource) as 404;
+- unknown, foreign or pruned token: 403 valid-sync-token, so the client starts over
+  (never a partial list: nextcloud/server#36644);
+- DAV:limit: only that many objects, the token of the part actually sent, and a
+  507 response for the collection (RFC 6578 §3.6; sabre/dav PR #1248). An initial
+  sync larger than the limit is refused with 507 number-of-matches-within-limits,
+  since a snapshot cannot be paged by revision.
+"""
+
+from __future__ import annotations
+
+from .. import store, sync
+from ..davxml import DAV, multistatus, response, sub, xml_response
+from ..errors import DavError
+from .common import add_object, calendar_only, requested
+
+
+def _limit(root) -> int | None:
+    el = root.find(f"{{{DAV}}}limit/{{{DAV}}}nresults")
+    if el is None:
+        return None
+    try:
+        value = int((el.text or "").strip())
+    except ValueError:
+        raise DavError(400, message="DAV:nresults must be a number") from None
+    if value < 1:
+        raise DavError(400, message="DAV:nresults must be positive")
+    return value
+
+
+def handle(ctx, root):
+    calendar_only(ctx)
+    resource = ctx.target.resource
+    token_el = root.find(f"{{{DAV}}}sync-token")
+    token = (token_el.text or "").strip() if token_el is not None else ""
+    limit = _limit(root)
+    names, with_data = requested(ctx, root)
+    current = resource.sync_revision
+    ms = multistatus()
+    if not token:
+        objects = store.all_objects(resource, with_data=with_data)
+        if limit is not None and len(objects) > limit:
+            raise DavError(507, (DAV, "number-of-matches-within-limits"),
+                           "the initial sync has more objects than the limit")
+        for obj in objects:
+            add_object(ctx, ms, obj, names)
+        sub(ms, DAV, "sync-token", sync.sync_token(resource, current))
+        return xml_response(ms)
+
+    since = sync.parse_sync_token(token, resource)
+    if since is None:
+        raise DavError(403, (DAV, "valid-sync-token"), "unknown, foreign or expired sync token")
+    latest: dict[str, str] = {}
+    reached, truncated = since, False
+    for change in store.changes_since(resource, since):
+        if limit is not None and change["name"] not in latest and len(latest) >= limit:
+            truncated = True
+            break
+        latest[change["name"]] = change["op"]
+        reached = change["revision"]
+    alive = [n for n, op in latest.items() if op != "deleted"]
+    found = store.objects_by_names(resource, alive, with_data=with_data)
+    for name, op in latest.items():
+        obj = found.get(name)
+        if obj is None:
+            response(ms, ctx.object_path(resource, name), status=404)
+        else:
+            add_object(ctx, ms, obj, names)
+    if truncated:
+        response(ms, ctx.target.path, status=507)
+    sub(ms, DAV, "sync-token", sync.sync_token(resource, reached if truncated else max(reached, current)))
+    return xml_response(ms)

@@ -1,0 +1,28 @@
+"""Sync tokens (RFC 6578) and the ctag: both are the resource's change-log revision.
+
+The token is a URI (Evolution drops tokens that are not) naming the calendar
+and the revision, so a token of another calendar is recognised as foreign.
+"""
+
+from __future__ import annotations
+
+from scheduler.models import Resource
+
+PREFIX = "urn:terminsync:sync:"
+
+
+def sync_token(resource: Resource, revision: int | None = None) -> str:
+    return f"{PREFIX}{resource.slug}:{resource.sync_revision if revision is None else revision}"
+
+
+def parse_sync_token(token: str, resource: Resource) -> int | None:
+    """The revision of a valid token of this calendar; None if unknown, foreign or pruned."""
+    if not token.startswith(PREFIX):
+        return None
+    slug, _, rev = token[len(PREFIX):].rpartition(":")
+    if slug != resource.slug or not rev.isdigit():
+        return None
+    revision = int(rev)
+    if revision > resource.sync_revision or revision < resource.sync_floor:
+        return None
+    return revision

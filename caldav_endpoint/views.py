@@ -1,0 +1,58 @@
+"""The one DAV view: authenticate, resolve the path, dispatch by method, render DavErrors.
+
+Each method lives in its own module under ``methods/``; this file only wires them.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
+from django.views.decorators.csrf import csrf_exempt
+
+from servicecreds import access
+from servicecreds.models import ServiceCredential
+
+from . import errors
+from .auth import authenticate_request
+from .context import DavContext, resolve
+from .errors import DavError
+from .methods import HANDLERS, options
+
+log = logging.getLogger("terminsync.caldav")
+
+
+@csrf_exempt
+def well_known(request: HttpRequest) -> HttpResponse:
+    """RFC 6764 §5: a 301 (some clients fail on 302) to the context path."""
+    return HttpResponsePermanentRedirect("/caldav/")
+
+
+@csrf_exempt
+def dav(request: HttpRequest, path: str = "") -> HttpResponse:
+    method = request.method.upper()
+    if method == "OPTIONS":
+        return options.handle(None)
+    if method in ("GET", "HEAD") and request.path == "/":
+        return HttpResponseRedirect("/admin/")
+    try:
+        result = authenticate_request(request)
+    except DavError as exc:
+        return errors.render(exc)
+    return serve(request, request.path, result.credential, result.decision)
+
+
+def serve(request: HttpRequest, path: str, credential: ServiceCredential,
+          decision: access.Decision) -> HttpResponse:
+    """Everything after authentication; the Test button enters here too (``probe``)."""
+    try:
+        target = resolve(path, credential)
+        handler = HANDLERS.get(request.method.upper())
+        if handler is None:
+            raise DavError(405, message=f"{request.method} is not supported",
+                           headers={"Allow": options.ALLOW})
+        return handler(DavContext(request, credential, decision, target))
+    except DavError as exc:
+        if exc.status >= 500:
+            log.error("CalDAV %s %s failed: %s", request.method, path, exc.message)
+        return errors.render(exc)
