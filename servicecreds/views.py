@@ -1,0 +1,74 @@
+"""„Mein Konto“: the employee's own service credentials, password, URLs and Test (C10, U1–U4)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from caldav_endpoint import probe
+
+from . import access, selector, urls_for
+from .forms import OwnServicePasswordForm
+from .models import ServiceCredential
+
+
+def own_credential(request, pk: int) -> ServiceCredential:
+    """A user reaches only their own credentials; anything else is a 404, also for guessed ids."""
+    return get_object_or_404(ServiceCredential.objects.select_related("user", "branch"), pk=pk, user=request.user)
+
+
+def state_lines(cred: ServiceCredential) -> list[tuple[bool, str]]:
+    """The credential's state in plain words, for the employee."""
+    decision = access.credential_decision(cred)
+    lines = [
+        (cred.confirmed, _("bestätigt") if cred.confirmed else _("nicht bestätigt – bitte an die Filialleitung wenden")),
+        (cred.has_password, _("Passwort vergeben") if cred.has_password else _("noch kein Passwort vergeben")),
+    ]
+    valid = decision.code not in ("not_yet_valid", "expired")
+    lines.append((valid, _("gültig") if valid else decision.message))
+    if not decision and decision.code not in ("not_confirmed", "no_password", "not_yet_valid", "expired"):
+        lines.append((False, decision.message))
+    return lines
+
+
+@login_required
+def account(request):
+    creds = ServiceCredential.objects.filter(user=request.user).select_related("branch", "user")
+    entries = []
+    for cred in creds:
+        entries.append({
+            "credential": cred, "state": state_lines(cred), "ready": bool(access.credential_decision(cred)),
+            "choices": selector.choices(cred, include_refused=False),
+            "test_url": reverse("account-credential-test", args=[cred.pk]),
+        })
+    for entry in entries:
+        entry["selected"] = entry["choices"][0] if entry["choices"] else None
+    return render(request, "account/account.html", {"entries": entries, "discovery_url": urls_for.discovery_url()})
+
+
+@login_required
+def set_password(request, pk: int):
+    cred = own_credential(request, pk)
+    form = OwnServicePasswordForm(cred, request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        form.save(by=request.user)
+        messages.success(request, _("Ihr Servicepasswort für „%(u)s“ wurde gespeichert.") % {"u": cred.username})
+        return redirect("account")
+    return render(request, "account/password.html", {"form": form, "credential": cred})
+
+
+@login_required
+@require_POST
+def test_connection(request, pk: int):
+    cred = own_credential(request, pk)
+    resource = next((c.resource for c in selector.choices(cred) if c.resource.slug == request.POST.get("resource")),
+                    None)
+    if resource is None:
+        return JsonResponse({"ok": False, "code": "unknown_resource",
+                             "message": _("Bitte eine Ressource auswählen.")}, status=400)
+    return JsonResponse(probe.test_connection(cred, resource).as_dict())
