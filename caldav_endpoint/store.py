@@ -69,6 +69,12 @@ def objects_by_names(resource: Resource, names, *, with_data: bool = False) -> d
     return found
 
 
+def objects_changed(resource: Resource, after: int, upto: int, *, with_data: bool = False) -> dict[str, CalendarObject]:
+    """Current objects among the names changed in (after, upto]: one query, however many changed."""
+    names = Change.objects.filter(resource=resource, revision__gt=after, revision__lte=upto).values("name")
+    return {o.name: o for o in _rows(_active(resource).filter(name__in=names), with_data)}
+
+
 def objects_in_range(resource: Resource, start: dt.datetime | None, end: dt.datetime | None,
                      *, with_data: bool = True) -> list[CalendarObject]:
     """Candidates whose time-range index overlaps [start, end); the caller expands them exactly."""

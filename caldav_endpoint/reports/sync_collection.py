@@ -63,10 +63,9 @@ def handle(ctx, root):
             break
         latest[change["name"]] = change["op"]
         reached = change["revision"]
-    alive = [n for n, op in latest.items() if op != "deleted"]
-    found = store.objects_by_names(resource, alive, with_data=with_data)
+    found = store.objects_changed(resource, since, reached, with_data=with_data) if latest else {}
     for name, op in latest.items():
-        obj = found.get(name)
+        obj = found.get(name) if op != "deleted" else None
         if obj is None:
             response(ms, ctx.object_path(resource, name), status=404)
         else:
