@@ -14,7 +14,7 @@ import icalendar
 from scheduler import ical
 
 from .davxml import CALDAV, split
-from .filters import occurrences, parse_time_range
+from .filters import parse_time_range
 
 UTC = dt.timezone.utc
 RECURRENCE_PROPS = ("RRULE", "RDATE", "EXDATE", "EXRULE")
@@ -52,7 +52,7 @@ def expand(cal: icalendar.Calendar, start, end, tz) -> icalendar.Calendar:
             out.add(key, cal[key], encode=False)
     recurring = any(p in ev for ev in ical.events(cal) for p in RECURRENCE_PROPS) or \
         any("RECURRENCE-ID" in ev for ev in ical.events(cal))
-    for inst in occurrences(cal, start, end, tz):
+    for inst in ical.occurrences(cal, start, end, tz):
         for key in RECURRENCE_PROPS:
             inst.pop(key, None)
         for key in ("DTSTART", "DTEND", "RECURRENCE-ID"):

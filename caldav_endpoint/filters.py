@@ -14,15 +14,14 @@ import zoneinfo
 from dataclasses import dataclass, field
 
 import icalendar
-import recurring_ical_events
+
+from scheduler.ical import occurrences
 
 from .davxml import CALDAV, split
 from .errors import DavError
 
 UTC = dt.timezone.utc
 COLLATIONS = {"i;ascii-casemap", "i;octet", "i;unicode-casemap"}
-FAR_PAST = dt.datetime(1900, 1, 1, tzinfo=UTC)
-FAR_FUTURE = dt.datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def unsupported(message: str) -> DavError:
@@ -133,13 +132,6 @@ class CompFilter:
             instances = occurrences(parent, start, end, tz)
             return any(self.own_conditions(inst, tz) for inst in instances)
         return any(self.own_conditions(c, tz) for c in comps)
-
-
-def occurrences(cal, start, end, tz):
-    """Instances of the object's events overlapping [start, end), evaluated in ``tz`` for floating values."""
-    start = (start or FAR_PAST).astimezone(tz)
-    end = (end or FAR_FUTURE).astimezone(tz)
-    return recurring_ical_events.of(cal).between(start, end)
 
 
 def parse_comp_filter(el, depth: int = 0) -> CompFilter:

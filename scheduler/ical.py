@@ -278,10 +278,21 @@ def time_range(cal: icalendar.Calendar, default_tz: str) -> tuple[dt.datetime, d
     return first, last
 
 
-def occurrences(cal: icalendar.Calendar, start: dt.datetime, end: dt.datetime, default_tz: str):
-    """The instances of the object overlapping [start, end), as VEVENT components."""
-    del default_tz  # recurring_ical_events evaluates floating values in the query's zone
-    return recurring_ical_events.of(cal).between(start, end)
+FAR_PAST = dt.datetime(1900, 1, 1, tzinfo=UTC)
+FAR_FUTURE = dt.datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def occurrences(cal: icalendar.Calendar, start: dt.datetime | None, end: dt.datetime | None,
+                default_tz: str | dt.tzinfo) -> list[icalendar.Event]:
+    """The instances of the object overlapping [start, end), as VEVENT components.
+
+    The one expansion used by the CalDAV reports and the REST API. Floating and
+    all-day values are evaluated in ``default_tz`` (the calendar's zone, RFC 4791
+    §7.3): recurring_ical_events reads them in the zone of the query bounds.
+    """
+    tz = zoneinfo.ZoneInfo(default_tz) if isinstance(default_tz, str) else default_tz
+    return recurring_ical_events.of(cal).between((start or FAR_PAST).astimezone(tz),
+                                                 (end or FAR_FUTURE).astimezone(tz))
 
 
 def _transitions(tz: zoneinfo.ZoneInfo, year: int) -> list[tuple[dt.datetime, dt.timedelta, dt.timedelta, str]]:

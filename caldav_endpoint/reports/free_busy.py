@@ -13,7 +13,7 @@ from scheduler import ical
 from .. import store
 from ..davxml import CALDAV
 from ..errors import DavError
-from ..filters import occurrences, parse_time_range
+from ..filters import parse_time_range
 from .common import calendar_only
 
 UTC = dt.timezone.utc
@@ -23,7 +23,7 @@ def busy_periods(resource, start, end) -> list[tuple[dt.datetime, dt.datetime, s
     tz = zoneinfo.ZoneInfo(resource.branch.timezone)
     periods = []
     for obj in store.objects_in_range(resource, start, end, with_data=True):
-        for inst in occurrences(ical.parse(obj.ical), start, end, tz):
+        for inst in ical.occurrences(ical.parse(obj.ical), start, end, tz):
             if str(inst.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
                 continue
             status = str(inst.get("STATUS", "CONFIRMED")).upper()
