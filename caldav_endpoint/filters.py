@@ -203,6 +203,15 @@ class Query:
         return (None, None)
 
     @property
+    def time_range_only(self) -> bool:
+        """Only a VEVENT time-range (what iOS, DAVx5 and Thunderbird send): the index answers it."""
+        if self.root.prop_filters or len(self.root.comp_filters) != 1:
+            return False
+        cf = self.root.comp_filters[0]
+        return (cf.name == "VEVENT" and cf.time_range is not None and not cf.is_not_defined
+                and not cf.prop_filters and not cf.comp_filters)
+
+    @property
     def matches_nothing(self) -> bool:
         """A calendar of VEVENTs has no VTODO/VJOURNAL: such queries are empty, not unsupported."""
         return any(cf.name not in ("VEVENT", "VTIMEZONE") and not cf.is_not_defined

@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q
-
-from scheduler.models import Appointment, Booking, Change, Resource
+from scheduler.models import Appointment, Booking, Change, Resource, occurrence_annotations, overlap_q
 
 # Columns needed to describe an object without its body (PROPFIND, sync, multiget ETags).
 _META = ("name", "appointment_id", "appointment__etag", "appointment__size", "appointment__modified",
@@ -30,16 +28,19 @@ class CalendarObject:
     modified: dt.datetime
     uid: str
     ical: str | None = None
+    occurs: bool | None = None  # from the occurrence table: instance in the queried range? None = unknown
 
     @classmethod
     def from_row(cls, row: dict) -> CalendarObject:
+        known = row.get("occurs_known")
         return cls(name=row["name"], appointment_id=row["appointment_id"], etag=row["appointment__etag"],
                    size=row["appointment__size"], modified=row["appointment__modified"],
-                   uid=row["appointment__uid"], ical=row.get("appointment__ical"))
+                   uid=row["appointment__uid"], ical=row.get("appointment__ical"),
+                   occurs=row["occurs"] if known else None)
 
 
-def _rows(qs, with_data: bool) -> list[CalendarObject]:
-    fields = _META + (("appointment__ical",) if with_data else ())
+def _rows(qs, with_data: bool, extra=()) -> list[CalendarObject]:
+    fields = _META + (("appointment__ical",) if with_data else ()) + tuple(extra)
     return [CalendarObject.from_row(r) for r in qs.values(*fields)]
 
 
@@ -77,13 +78,13 @@ def objects_changed(resource: Resource, after: int, upto: int, *, with_data: boo
 
 def objects_in_range(resource: Resource, start: dt.datetime | None, end: dt.datetime | None,
                      *, with_data: bool = True) -> list[CalendarObject]:
-    """Candidates whose time-range index overlaps [start, end); the caller expands them exactly."""
-    qs = _active(resource)
-    if end is not None:
-        qs = qs.filter(appointment__first_start__lt=end)
-    if start is not None:
-        qs = qs.filter(Q(appointment__last_end__isnull=True) | Q(appointment__last_end__gt=start))
-    return _rows(qs.order_by("name"), with_data)
+    """Candidates whose time-range index overlaps [start, end), each with ``occurs`` from the
+    occurrence table (exact where the table covers the range; None where the caller must expand)."""
+    qs = _active(resource).filter(overlap_q(start, end, "appointment__"))
+    if start is None and end is None:
+        return _rows(qs.order_by("name"), with_data)
+    qs = qs.annotate(**occurrence_annotations(start, end, "appointment__"))
+    return _rows(qs.order_by("name"), with_data, extra=("occurs", "occurs_known"))
 
 
 def uid_in_use(resource: Resource, uid: str, *, except_name: str | None = None) -> str | None:

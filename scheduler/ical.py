@@ -250,14 +250,37 @@ def _unbounded(cal: icalendar.Calendar) -> bool:
     return False
 
 
-def time_range(cal: icalendar.Calendar, default_tz: str) -> tuple[dt.datetime, dt.datetime | None]:
-    """(first start, last end) in UTC over all occurrences; last end None for an endless series."""
+# Endless series are materialised this far ahead; queries beyond fall back to expansion.
+HORIZON = dt.timedelta(days=3 * 366)
+
+
+@dataclass
+class TimeIndex:
+    """What the database indexes of one object (all UTC).
+
+    ``spans`` are the (start, end) of every instance, for the occurrence table;
+    ``complete_until`` is None when they are all of them, else the instant up to
+    which they are (an endless or very long series).
+    """
+
+    first: dt.datetime
+    last: dt.datetime | None
+    spans: list[tuple[dt.datetime, dt.datetime]]
+    complete_until: dt.datetime | None
+
+
+def _span(occ, tz) -> tuple[dt.datetime, dt.datetime]:
+    s, e = event_bounds(occ)
+    return to_utc(s, tz), to_utc(e, tz)
+
+
+def index(cal: icalendar.Calendar, default_tz: str, now: dt.datetime | None = None) -> TimeIndex:
+    """First start, last end (None for an endless series) and the instances, in one expansion."""
     tz = zoneinfo.ZoneInfo(default_tz)
     evs = [ev for ev in events(cal) if "DTSTART" in ev]
     if not evs:
         raise InvalidCalendar("the object contains no VEVENT with DTSTART")
-    bounds = [event_bounds(ev) for ev in evs]
-    first = min(to_utc(s, tz) for s, _ in bounds)
+    first = min(to_utc(event_bounds(ev)[0], tz) for ev in evs)
     for ev in evs:
         rdates = ev.get("RDATE")
         for rd in rdates if isinstance(rdates, list) else ([rdates] if rdates else []):
@@ -265,17 +288,26 @@ def time_range(cal: icalendar.Calendar, default_tz: str) -> tuple[dt.datetime, d
                 value = period.dt[0] if isinstance(period.dt, tuple) else period.dt
                 first = min(first, to_utc(value, tz))
     if _unbounded(cal):
-        return first, None
-    last = max(to_utc(e, tz) for _, e in bounds)
-    count = 0
+        horizon = (now or dt.datetime.now(UTC)) + HORIZON
+        spans = [_span(o, tz) for o in occurrences(cal, first, max(horizon, first), tz)][:MAX_INDEXED_OCCURRENCES]
+        return TimeIndex(first, None, spans, max(horizon, first))
+    last = max(to_utc(event_bounds(ev)[1], tz) for ev in evs)
+    spans = []
     for occ in recurring_ical_events.of(cal).all():
-        s, e = event_bounds(occ)
-        first = min(first, to_utc(s, tz))
-        last = max(last, to_utc(e, tz))
-        count += 1
-        if count > MAX_INDEXED_OCCURRENCES:
-            return first, None
-    return first, last
+        span = _span(occ, tz)
+        spans.append(span)
+        if len(spans) > MAX_INDEXED_OCCURRENCES:
+            return TimeIndex(first, None, spans[:-1], spans[-1][0])
+    if spans:
+        first = min(first, min(s for s, _ in spans))
+        last = max(last, max(e for _, e in spans))
+    return TimeIndex(first, last, spans, None)
+
+
+def time_range(cal: icalendar.Calendar, default_tz: str) -> tuple[dt.datetime, dt.datetime | None]:
+    """(first start, last end) in UTC over all occurrences; last end None for an endless series."""
+    idx = index(cal, default_tz)
+    return idx.first, idx.last
 
 
 FAR_PAST = dt.datetime(1900, 1, 1, tzinfo=UTC)

@@ -130,12 +130,39 @@ class AppointmentQuerySet(models.QuerySet):
 
     def overlapping(self, start, end):
         """Candidates with an occurrence possibly in [start, end): the time-range index."""
-        qs = self
-        if end is not None:
-            qs = qs.filter(first_start__lt=end)
-        if start is not None:
-            qs = qs.filter(models.Q(last_end__isnull=True) | models.Q(last_end__gt=start))
-        return qs
+        return self.filter(overlap_q(start, end))
+
+    def with_occurrence_flag(self, start, end, prefix: str = ""):
+        """Annotate ``occurs``: True/False from the occurrence table where it is complete for the range.
+
+        ``occurs_known`` says whether the table covers the range; where it does
+        not (an endless series queried beyond the horizon) the caller expands.
+        """
+        return self.annotate(**occurrence_annotations(start, end, prefix))
+
+
+def overlap_q(start, end, prefix: str = "") -> models.Q:
+    q = models.Q()
+    if end is not None:
+        q &= models.Q(**{f"{prefix}first_start__lt": end})
+    if start is not None:
+        q &= models.Q(**{f"{prefix}last_end__isnull": True}) | models.Q(**{f"{prefix}last_end__gt": start})
+    return q
+
+
+def occurrence_annotations(start, end, prefix: str = "") -> dict:
+    """RFC 4791 §9.9 overlap against the occurrence table, as SQL (no iCalendar parsing)."""
+    ref = models.OuterRef(f"{prefix}pk" if prefix else "pk")
+    inst = Occurrence.objects.filter(appointment=ref)
+    if end is not None:
+        inst = inst.filter(start__lt=end)
+    if start is not None:
+        inst = inst.filter(models.Q(end__gt=start) | models.Q(end=models.F("start"), start__gte=start))
+    known = models.Q(**{f"{prefix}occurrences_until__isnull": True})
+    if end is not None:
+        known |= models.Q(**{f"{prefix}occurrences_until__gte": end})
+    return {"occurs": models.Exists(inst),
+            "occurs_known": models.ExpressionWrapper(known, output_field=models.BooleanField())}
 
 
 class Appointment(models.Model):
@@ -183,6 +210,8 @@ class Appointment(models.Model):
     # Time-range index (UTC): first occurrence start, last occurrence end (NULL = unbounded RRULE).
     first_start = models.DateTimeField(_("erstes Vorkommen"), editable=False)
     last_end = models.DateTimeField(_("letztes Ende"), null=True, blank=True, editable=False)
+    # Occurrence rows cover every instance up to this instant; NULL = all of them.
+    occurrences_until = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(_("angelegt"), auto_now_add=True)
     modified = models.DateTimeField(_("geändert"), auto_now=True)
     deleted_at = models.DateTimeField(_("gelöscht am"), null=True, blank=True, editable=False)
@@ -204,6 +233,23 @@ class Appointment(models.Model):
     @property
     def is_recurring(self) -> bool:
         return bool(self.rrule) or "RECURRENCE-ID" in self.ical or "RDATE" in self.ical
+
+
+class Occurrence(models.Model):
+    """One instance of an appointment (UTC), so time-range queries need no iCalendar parsing.
+
+    Rewritten by ``scheduler.services`` on every save, from the same expansion
+    as the index columns; an endless series is stored up to ``occurrences_until``.
+    """
+
+    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="occurrences")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("Vorkommen")
+        verbose_name_plural = _("Vorkommen")
+        indexes = [models.Index(fields=["appointment", "start", "end"], name="occurrence_by_appt")]
 
 
 class BookingQuerySet(models.QuerySet):

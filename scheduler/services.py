@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import ical
-from .models import Appointment, Booking, Change, Resource, object_name_for_uid
+from .models import Appointment, Booking, Change, Occurrence, Resource, object_name_for_uid
 
 
 class PreconditionFailed(Exception):
@@ -75,10 +75,20 @@ def _set_fields(appt: Appointment, f: ical.Fields) -> None:
         f.all_day, f.start, f.end, f.timezone, f.rrule)
 
 
-def _index(appt: Appointment, cal) -> None:
-    appt.first_start, appt.last_end = ical.time_range(cal, appt.timezone or appt.branch.timezone)
+def _index(appt: Appointment, cal) -> ical.TimeIndex:
+    idx = ical.index(cal, appt.timezone or appt.branch.timezone)
+    appt.first_start, appt.last_end, appt.occurrences_until = idx.first, idx.last, idx.complete_until
     appt.etag = ical.etag_for(appt.ical)
     appt.size = len(appt.ical.encode("utf-8"))
+    return idx
+
+
+def write_occurrences(appt: Appointment, idx: ical.TimeIndex, *, replace: bool = True) -> None:
+    """Rewrite the occurrence rows of an appointment (same transaction as the appointment)."""
+    if replace:
+        appt.occurrences.all().delete()
+    Occurrence.objects.bulk_create([Occurrence(appointment=appt, start=s, end=e) for s, e in idx.spans],
+                                   batch_size=1000)
 
 
 def _log(resources: dict[int, Resource], entries: list[tuple[int, Appointment, str, str]]) -> None:
@@ -163,8 +173,9 @@ def save_appointment(
         new_resources = list(resources)
     validate_appointment(start=appt.start, end=appt.end, all_day=appt.all_day, resources=new_resources)
     _check_uid_free(appt.uid, new_resources, None if creating else appt)
-    _index(appt, cal)
+    idx = _index(appt, cal)
     appt.save()
+    write_occurrences(appt, idx, replace=not creating)
 
     by_id = {r.pk: r for r in new_resources}
     names = names or {}

@@ -14,12 +14,21 @@ def handle(ctx, root):
     calendar_only(ctx)
     resource = ctx.target.resource
     query = compile_filter(root.find(f"{{{CALDAV}}}filter"), resource.branch.timezone)
-    names, _ = requested(ctx, root)
+    names, with_data = requested(ctx, root)
     ms = multistatus()
     if query.matches_nothing:
         return xml_response(ms)
     start, end = query.time_range
-    for obj in store.objects_in_range(resource, start, end, with_data=True):
-        if query.matches(ical.parse(obj.ical)):
+    fast = query.time_range_only
+    candidates = store.objects_in_range(resource, start, end, with_data=with_data or not fast)
+    # where the occurrence table cannot answer (an endless series beyond its horizon), load and expand
+    missing = [o.name for o in candidates if o.ical is None and not (fast and o.occurs is not None)]
+    bodies = store.objects_by_names(resource, missing, with_data=True) if missing else {}
+    for obj in candidates:
+        if fast and obj.occurs is not None:
+            match = obj.occurs  # the occurrence table answers; nothing to parse
+        else:
+            match = query.matches(ical.parse(obj.ical if obj.ical is not None else bodies[obj.name].ical))
+        if match:
             add_object(ctx, ms, obj, names)
     return xml_response(ms)

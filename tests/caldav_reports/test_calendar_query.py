@@ -157,3 +157,48 @@ def test_caldav_client_search_matches_reference_expansion(live_server, dav, labe
         for ev in icalendar.Calendar.from_ical(obj.data).walk("VEVENT"):
             found.add((str(ev["UID"]), _utc(ev.decoded("DTSTART"))))
     assert found == reference(start, end), label
+
+
+ENDLESS = data.cal("""BEGIN:VEVENT
+UID:endless
+DTSTAMP:20260101T000000Z
+DTSTART;TZID=Europe/Berlin:20260105T080000
+DTEND;TZID=Europe/Berlin:20260105T090000
+RRULE:FREQ=WEEKLY;BYDAY=MO
+EXDATE;TZID=Europe/Berlin:20270104T080000
+SUMMARY:Wochenstart
+END:VEVENT
+""")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("start,expected", [
+    (dt.datetime(2026, 6, 1, tzinfo=UTC), {"endless"}),     # inside the occurrence table
+    (dt.datetime(2027, 1, 4, tzinfo=UTC), set()),           # the excluded Monday, from the table
+    (dt.datetime(2035, 6, 4, tzinfo=UTC), {"endless"}),     # beyond the table's horizon: expanded
+    (dt.datetime(2035, 6, 5, tzinfo=UTC), set()),           # Tuesday to Sunday: no instance
+])
+def test_endless_series_from_table_and_beyond_horizon(client, dav, start, expected):
+    services.create_appointment(branch=dav.branch, resources=[dav.person], ical_text=ENDLESS,
+                                names={dav.person.pk: "endless.ics"})
+    end = start + dt.timedelta(days=1) if expected else start + dt.timedelta(days=6)
+    if start.day == 5:
+        end = start + dt.timedelta(days=6)
+    resp = request(client, "REPORT", dav.path(dav.person), query_body(start, end), depth="1")
+    assert {h.rsplit("/", 1)[1].removesuffix(".ics") for h in hrefs(resp)} == expected
+
+
+@pytest.mark.django_db
+def test_occurrence_table_follows_edits(dav):
+    from scheduler.models import Appointment
+
+    appt = services.create_appointment(branch=dav.branch, resources=[dav.person], ical_text=data.SERIES)
+    n = appt.occurrences.count()
+    assert n == Appointment.objects.get(pk=appt.pk).occurrences.count() > 20
+    appt.rrule = "FREQ=WEEKLY;COUNT=3"
+    services.save_appointment(appt)
+    starts = sorted(appt.occurrences.values_list("start", flat=True))
+    # COUNT=3 gives 12 and 26 March (19 March is excluded); the two overrides stay instances of their own,
+    # exactly as the expansion of calendar-query sees them
+    assert starts == [dt.datetime(2026, 3, 12, 8, tzinfo=UTC), dt.datetime(2026, 3, 26, 8, tzinfo=UTC),
+                      dt.datetime(2026, 4, 3, 13, tzinfo=UTC), dt.datetime(2026, 12, 2, 8, tzinfo=UTC)]
