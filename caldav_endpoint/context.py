@@ -35,6 +35,13 @@ class Target:
     def is_collection(self) -> bool:
         return self.kind in COLLECTIONS
 
+    def require_write(self) -> None:
+        """RFC 3744 §7.1.1: a read-only credential (seed 3.f note) gets need-privileges."""
+        if not (self.decision and self.decision.can_write):
+            from .davxml import DAV
+
+            raise DavError(403, (DAV, "need-privileges"), "read-only access")
+
 
 @dataclass
 class DavContext:

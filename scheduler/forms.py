@@ -51,7 +51,7 @@ class AppointmentForm(forms.ModelForm):
             try:
                 rrulestr(value, dtstart=dt.datetime(2000, 1, 1))
             except (ValueError, TypeError) as exc:
-                raise ValidationError(_("Ungültige Wiederholungsregel: %(err)s"), params={"err": exc})
+                raise ValidationError(_("Ungültige Wiederholungsregel: %(err)s"), params={"err": exc}) from None
         return value
 
     def clean(self):

@@ -383,7 +383,7 @@ def vtimezone(tzname: str) -> str:
         std.add("TZNAME", dt.datetime(year, 1, 1, tzinfo=UTC).astimezone(tz).tzname())
         comp.add_component(std)
     elif stable:
-        for (t, f, to, name), (month, byday, *_rest) in zip(current, rules):
+        for (t, f, to, name), (month, byday, *_rest) in zip(current, rules, strict=True):
             sub = icalendar.TimezoneDaylight() if to > f else icalendar.TimezoneStandard()
             sub.add("DTSTART", _first_matching(1970, month, byday, t.time()))
             sub.add("RRULE", {"FREQ": "YEARLY", "BYMONTH": month, "BYDAY": byday})

@@ -17,6 +17,7 @@ from caldav_endpoint import probe
 from . import access, selector, urls_for
 from .forms import ServiceCredentialForm, SetServicePasswordForm
 from .models import ServiceCredential
+from .views import connection_test_response
 
 
 class PasswordSetFilter(admin.SimpleListFilter):
@@ -144,10 +145,4 @@ class ServiceCredentialAdmin(admin.ModelAdmin):
         """The Test button: a real request through the endpoint; JSON for the page's script."""
         if request.method != "POST":
             return JsonResponse({"error": "POST required"}, status=405)
-        cred = self._credential(request, pk, change=False)
-        resource = next((c.resource for c in selector.choices(cred) if c.resource.slug == request.POST.get("resource")),
-                        None)
-        if resource is None:
-            return JsonResponse({"ok": False, "code": "unknown_resource",
-                                 "message": _("Bitte eine Ressource auswählen.")}, status=400)
-        return JsonResponse(probe.test_connection(cred, resource).as_dict())
+        return connection_test_response(self._credential(request, pk, change=False), request.POST.get("resource"))

@@ -62,13 +62,16 @@ def set_password(request, pk: int):
     return render(request, "account/password.html", {"form": form, "credential": cred})
 
 
-@login_required
-@require_POST
-def test_connection(request, pk: int):
-    cred = own_credential(request, pk)
-    resource = next((c.resource for c in selector.choices(cred) if c.resource.slug == request.POST.get("resource")),
-                    None)
+def connection_test_response(cred: ServiceCredential, slug: str | None) -> JsonResponse:
+    """The Test button's answer, for the admin and "Mein Konto" alike."""
+    resource = next((c.resource for c in selector.choices(cred) if c.resource.slug == slug), None)
     if resource is None:
         return JsonResponse({"ok": False, "code": "unknown_resource",
                              "message": _("Bitte eine Ressource auswählen.")}, status=400)
     return JsonResponse(probe.test_connection(cred, resource).as_dict())
+
+
+@login_required
+@require_POST
+def test_connection(request, pk: int):
+    return connection_test_response(own_credential(request, pk), request.POST.get("resource"))

@@ -13,6 +13,14 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture
+def dav(db):
+    """A working CalDAV set-up (see ``tests.caldav.conftest.build_setup``)."""
+    from tests.caldav.conftest import build_setup
+
+    return build_setup()
+
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]

@@ -8,7 +8,6 @@ from scheduler import services
 
 from .. import store
 from ..context import OBJECT, DavContext
-from ..davxml import DAV
 from ..errors import DavError
 
 
@@ -16,8 +15,7 @@ def handle(ctx: DavContext) -> HttpResponse:
     t = ctx.target
     if t.kind != OBJECT:
         raise DavError(403, message="Kalender werden im Terminplaner verwaltet, nicht vom Client gelöscht.")
-    if not t.decision.can_write:
-        raise DavError(403, (DAV, "need-privileges"), "read-only access")
+    t.require_write()
     booking = store.get_booking(t.resource, t.name)
     if booking is None:
         raise DavError(404, message="no such object")

@@ -18,7 +18,7 @@ from scheduler.models import Appointment
 
 from .. import store
 from ..context import OBJECT, DavContext
-from ..davxml import CALDAV, DAV
+from ..davxml import CALDAV
 from ..errors import DavError
 from ..props import MAX_RESOURCE_SIZE
 
@@ -76,8 +76,7 @@ def handle(ctx: DavContext) -> HttpResponse:
     t = ctx.target
     if t.kind != OBJECT:
         raise DavError(405, message="PUT is only allowed on calendar objects")
-    if not t.decision.can_write:
-        raise DavError(403, (DAV, "need-privileges"), "read-only access")
+    t.require_write()
     text = read_body(ctx)
     uid = check_object(text)
     if_match = ctx.request.META.get("HTTP_IF_MATCH")

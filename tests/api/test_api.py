@@ -33,9 +33,6 @@ def api(dav):
     return client
 
 
-from tests.caldav.conftest import dav  # noqa: E402,F401
-
-
 def new_payload(dav, **over):
     data = {"branch": dav.branch.pk, "resources": [dav.person.pk, dav.room.pk], "title": "Hörgeräte-Anpassung",
             "start": "2026-12-01T10:00:00+01:00", "end": "2026-12-01T11:00:00+01:00", "timezone": "Europe/Berlin"}

@@ -44,8 +44,8 @@ def make_credential(user, branch, username="anna-phone", **kw) -> ServiceCredent
     return cred
 
 
-@pytest.fixture
-def dav(db) -> Setup:
+def build_setup() -> Setup:
+    """Hamburg with Anna (person resource), a room, a Lübeck room, Ben's resource and Anna's credential."""
     branch = f.branch("hh", name="Hamburg")
     other_branch = f.branch("hl", name="Lübeck")
     emp = f.employee(branch, display_name="Anna Becker", email="anna@example.com")

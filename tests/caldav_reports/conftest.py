@@ -1,1 +1,1 @@
-from tests.caldav.conftest import dav, fast_hasher  # noqa: F401  (shared CalDAV fixtures)
+from tests.caldav.conftest import fast_hasher  # noqa: F401  (autouse: cheap hashes here too)

@@ -165,7 +165,7 @@ class Command(BaseCommand):
             services.create_appointment(branch=branch, resources=booked, uid=uid, timezone="Europe/Berlin",
                                         place=booked[-1].name if len(booked) > 1 else "", **fields)
         # Weekly series across the autumn DST change, with an exception and a moved instance.
-        for n, (user, emp, res, branch) in enumerate(people):
+        for n, (_user, _emp, res, branch) in enumerate(people):
             uid = f"demo-series-{n}@demo.terminsync"
             if uid in existing:
                 continue
