@@ -63,7 +63,8 @@ def handle(ctx, root):
             break
         latest[change["name"]] = change["op"]
         reached = change["revision"]
-    found = store.objects_changed(resource, since, reached, with_data=with_data) if latest else {}
+    alive = [name for name, op in latest.items() if op != "deleted"]
+    found = store.objects_changed(resource, alive, since, reached, with_data=with_data) if alive else {}
     for name, op in latest.items():
         obj = found.get(name) if op != "deleted" else None
         if obj is None:
