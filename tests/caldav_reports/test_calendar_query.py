@@ -202,3 +202,18 @@ def test_occurrence_table_follows_edits(dav):
     # exactly as the expansion of calendar-query sees them
     assert starts == [dt.datetime(2026, 3, 12, 8, tzinfo=UTC), dt.datetime(2026, 3, 26, 8, tzinfo=UTC),
                       dt.datetime(2026, 4, 3, 13, tzinfo=UTC), dt.datetime(2026, 12, 2, 8, tzinfo=UTC)]
+
+
+@pytest.mark.django_db
+def test_limit_recurrence_set_keeps_master_and_relevant_overrides(client, dav):
+    load(dav, {"series"})
+    start, end = dt.datetime(2026, 3, 30, tzinfo=UTC), dt.datetime(2026, 4, 6, tzinfo=UTC)
+    props = (f'<C:calendar-data><C:limit-recurrence-set start="{start:%Y%m%dT%H%M%SZ}" '
+             f'end="{end:%Y%m%dT%H%M%SZ}"/></C:calendar-data>')
+    resp = request(client, "REPORT", dav.path(dav.person), query_body(start, end, props), depth="1")
+    text = propstats(resp, dav.path(dav.person, "series.ics"))["200"][
+        "{urn:ietf:params:xml:ns:caldav}calendar-data"].text
+    events = icalendar.Calendar.from_ical(text).walk("VEVENT")
+    assert "RRULE" in events[0] and "RECURRENCE-ID" not in events[0]  # the master stays
+    overrides = [e.decoded("RECURRENCE-ID") for e in events[1:]]
+    assert overrides == [dt.datetime(2026, 4, 2, 9, tzinfo=BERLIN)]  # the October override is left out
