@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import secrets
@@ -213,13 +214,13 @@ def xml_time(d: dt.datetime) -> str:
     return d.strftime("%Y%m%dT%H%M%SZ")
 
 
-def measure(base_url: str, room, repeat: int) -> dict[str, tuple[float, float]]:
+def measure(base_url: str, url: str, repeat: int, auth=("bench", PASSWORD)) -> dict[str, tuple[float, float]]:
+    """Time the requests against one calendar collection ``url`` (ours or a peer's)."""
     import requests
     from lxml import etree
 
     s = requests.Session()
-    s.auth = ("bench", PASSWORD)
-    url = f"{base_url}/caldav/bench/{room.slug}/"
+    s.auth = auth
 
     def dav(method, path=url, body="", **headers):
         r = s.request(method, path, data=body.encode(), headers={"Content-Type": "application/xml", **headers})
@@ -254,7 +255,7 @@ def measure(base_url: str, room, repeat: int) -> dict[str, tuple[float, float]]:
         r = s.get(target)
         body = r.text.replace("SUMMARY:", "SUMMARY:x", 1)
         put = s.put(target, data=body.encode(), headers={"Content-Type": "text/calendar", "If-Match": r.headers["ETag"]})
-        assert put.status_code == 204, put.text
+        assert put.status_code in (201, 204), put.text
 
     results = {
         "PROPFIND depth 1 (getetag)": timed(lambda: dav("PROPFIND", body='<D:propfind xmlns:D="DAV:"><D:prop>'
@@ -286,7 +287,7 @@ def measure(base_url: str, room, repeat: int) -> dict[str, tuple[float, float]]:
 
     def worker():
         ws = requests.Session()
-        ws.auth = ("bench", PASSWORD)
+        ws.auth = auth
         while time.perf_counter() < stop:
             ws.get(target)
             ws.request("PROPFIND", url, data=b'<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>',
@@ -303,26 +304,41 @@ def measure(base_url: str, room, repeat: int) -> dict[str, tuple[float, float]]:
     return results
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'bench' / 'bench.sqlite3'}")
-    parser.add_argument("--sizes", default="1000,10000")
-    parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--workers", type=int, default=4)
-    args = parser.parse_args()
-    sizes = [int(x) for x in args.sizes.split(",")]
-    print(f"database: {args.database_url.split('@')[-1]}", flush=True)
-    setup_django(args.database_url)
-    rooms = prepare(sizes)
-    proc, base_url = start_server(args.database_url, args.workers)
-    try:
-        table = {n: measure(base_url, rooms[n], args.repeat) for n in sizes}
-    finally:
-        proc.terminate()
-        proc.wait()
+def start_radicale(python: str, folder: Path, sizes: list[int]):
+    """Radicale (the Python CalDAV server most often self-hosted) on the same objects, as the peer.
+
+    The objects are written into its filesystem storage exactly as ours are stored.
+    """
+    from scheduler.models import Booking
+
+    for n in sizes:
+        cal = folder / "collection-root" / "bench" / f"raum-{n}"
+        if not cal.exists():
+            cal.mkdir(parents=True)
+            (cal / ".Radicale.props").write_text(json.dumps({"tag": "VCALENDAR", "D:displayname": f"Raum {n}"}))
+            for b in Booking.objects.filter(resource__slug=f"raum-{n}").select_related("appointment").iterator():
+                (cal / b.name).write_text(b.appointment.ical, newline="")
+    port = free_port()
+    config = folder / "config"
+    config.write_text(f"""[server]\nhosts = 127.0.0.1:{port}\n[auth]\ntype = none\n[rights]\ntype = owner_only\n
+[storage]\nfilesystem_folder = {folder}\n[logging]\nlevel = warning\n""")
+    proc = subprocess.Popen([python, "-m", "radicale", "--config", str(config)])
+    import requests
+
+    for _ in range(100):
+        try:
+            requests.options(f"http://127.0.0.1:{port}/", timeout=1)
+            return proc, f"http://127.0.0.1:{port}"
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("radicale did not start")
+
+
+def print_table(title: str, table: dict, sizes: list[int]) -> None:
+    print(f"\n### {title}\n")
     names = list(next(iter(table.values())))
-    head = "| request | " + " | ".join(f"N={n} median ms | p95 ms" for n in sizes) + " |"
-    print(head)
+    print("| request | " + " | ".join(f"N={n} median ms | p95 ms" for n in sizes) + " |")
     print("|" + "---|" * (1 + 2 * len(sizes)))
     for name in names:
         cells = []
@@ -330,15 +346,51 @@ def main():
             med, p95 = table[n][name]
             cells += [f"{med:.1f}", "" if p95 != p95 else f"{p95:.1f}"]
         print(f"| {name} | " + " | ".join(cells) + " |")
-    if len(sizes) >= 2:
-        small, large = sizes[0], sizes[-1]
-        print()
-        for name in ("incremental sync after 10 changes", "calendar-query 1 week", "PROPFIND depth 0 (ctag, sync-token)",
-                     "PROPFIND depth 1 (getetag)", "initial sync-collection"):
-            print(f"ratio N={large}/N={small} {name}: {table[large][name][0] / table[small][name][0]:.2f}")
-        base = table[large]["PROPFIND depth 0 (ctag, sync-token)"][0]
-        print(f"ratio calendar-query 1 week / PROPFIND depth 0 at N={large}: "
-              f"{table[large]['calendar-query 1 week'][0] / base:.2f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database-url", default=f"sqlite:///{ROOT / 'bench' / 'bench.sqlite3'}")
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--radicale-python", help="python of a venv with radicale installed: measure it as the peer")
+    parser.add_argument("--peer-repeat", type=int, default=5)
+    args = parser.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    print(f"database: {args.database_url.split('@')[-1]}", flush=True)
+    setup_django(args.database_url)
+    rooms = prepare(sizes)
+    proc, base_url = start_server(args.database_url, args.workers)
+    try:
+        table = {n: measure(base_url, f"{base_url}/caldav/bench/{rooms[n].slug}/", args.repeat) for n in sizes}
+    finally:
+        proc.terminate()
+        proc.wait()
+    print_table("Terminsync", table, sizes)
+    peer = None
+    if args.radicale_python:
+        folder = ROOT / "bench" / "radicale-data"
+        rproc, rurl = start_radicale(args.radicale_python, folder, sizes)
+        try:
+            peer = {n: measure(rurl, f"{rurl}/bench/raum-{n}/", args.peer_repeat, auth=("bench", "x")) for n in sizes}
+        finally:
+            rproc.terminate()
+            rproc.wait()
+        print_table("Radicale (peer, same objects, same machine, same run)", peer, sizes)
+    print()
+    small, large = sizes[0], sizes[-1]
+    for name in ("incremental sync after 10 changes", "calendar-query 1 week", "PROPFIND depth 0 (ctag, sync-token)",
+                 "PROPFIND depth 1 (getetag)", "initial sync-collection"):
+        if len(sizes) >= 2:
+            print(f"- ratio N={large}/N={small}, {name}: {table[large][name][0] / table[small][name][0]:.2f}")
+    if peer:
+        for name in table[large]:
+            ours, theirs = table[large][name][0], peer[large][name][0]
+            if "requests/s" in name:
+                print(f"- Terminsync/Radicale at N={large}, {name}: {ours / theirs:.2f}x throughput")
+            else:
+                print(f"- Radicale/Terminsync at N={large}, {name}: {theirs / ours:.1f}x the time")
 
 
 if __name__ == "__main__":

@@ -221,8 +221,7 @@ def email_address_set(ctx, t):
 @prop(CALDAV, "calendar-description", {CALENDAR})
 def calendar_description(ctx, t):
     r = t.resource
-    kind = "Raum" if r.kind == r.Kind.LOCATION else "Mitarbeiter"
-    return _el(CALDAV, "calendar-description", f"{r.name} ({kind}, {r.branch.name})")
+    return _el(CALDAV, "calendar-description", f"{r.name} ({r.get_kind_display()}, {r.branch.name})")
 
 
 @prop(CALDAV, "supported-calendar-component-set", {CALENDAR}, allprop=False)
