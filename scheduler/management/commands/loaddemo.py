@@ -216,3 +216,4 @@ class Command(BaseCommand):
         self.stdout.write(f"  CalDAV:      {base}/.well-known/caldav  (oder {base}/caldav/)")
         self.stdout.write(f"               anna-caldav | ben-caldav | clara-caldav | raum-hh-caldav / {pw}")
         self.stdout.write("               (ben-ipad: nicht bestätigt, anna-alt: abgelaufen)")
+        self.stdout.write(f"  REST-API:    {base}/api/")
