@@ -49,7 +49,7 @@ def authenticate_request(request: HttpRequest) -> AuthResult:
     pair = basic_credentials(request)
     if pair is None:
         raise unauthorized()
-    result = authenticate(*pair)
+    result = authenticate(*pair, client=request.META.get("REMOTE_ADDR", ""))
     if not result.decision:
         log.info("CalDAV login refused: user=%r reason=%s ip=%s", pair[0], result.decision.code,
                  request.META.get("REMOTE_ADDR"))

@@ -25,6 +25,7 @@ REASONS: dict[str, Promise] = {
     "ok": _("Der Zugang ist in Ordnung."),
     "unknown_user": _("Benutzername oder Passwort ist falsch."),
     "wrong_password": _("Benutzername oder Passwort ist falsch."),
+    "throttled": _("Zu viele fehlgeschlagene Anmeldungen; bitte einige Minuten warten."),
     "no_password": _("Für diese Servicezugangsdaten ist noch kein Passwort vergeben. "
                      "Bitte „Neues Passwort vergeben“ nutzen."),
     "not_confirmed": _("Die Servicezugangsdaten sind nicht bestätigt. Bitte „Bestätigt“ setzen."),

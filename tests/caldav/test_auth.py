@@ -113,3 +113,20 @@ def test_other_credential_of_same_user_cannot_use_foreign_path(client, dav):
     assert resp.status_code == 404  # the path names another credential
     assert request(client, "PROPFIND", f"/caldav/anna-ipad/{dav.person.slug}/", depth="0",
                    user="anna-ipad").status_code == 207
+
+
+def test_guessing_is_throttled_but_a_known_good_password_is_not(client, dav, caplog):
+    from servicecreds import authentication
+
+    assert request(client, "PROPFIND", "/caldav/", depth="0").status_code == 207  # the phone, verified
+    for _ in range(authentication.MAX_FAILURES):
+        assert request(client, "PROPFIND", "/caldav/", password="rate-mal", depth="0").status_code == 401
+    with caplog.at_level(logging.INFO, logger="terminsync.caldav"):
+        # now even a new guess is refused unchecked ...
+        assert request(client, "PROPFIND", "/caldav/", password="noch-ein-versuch", depth="0").status_code == 401
+    assert "reason=throttled" in caplog.text
+    # ... while the phone with its verified password goes on working
+    assert request(client, "PROPFIND", "/caldav/", depth="0").status_code == 207
+    # other usernames are not affected
+    make_credential(dav.employee.user, dav.branch, username="anna-ipad")
+    assert request(client, "PROPFIND", "/caldav/", user="anna-ipad", depth="0").status_code == 207

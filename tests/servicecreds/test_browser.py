@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -17,18 +18,22 @@ def admin_page(page, live_server, setup):
     return page
 
 
-def visible_url(page) -> str:
-    return page.locator(".resource-choice:not([hidden]) .caldav-url").input_value()
+def expect_url(page, suffix: str) -> None:
+    """The visible URL field shows the calendar URL (retried until the page has settled)."""
+    import re
+
+    expect(page.locator(".resource-choice:not([hidden]) .caldav-url")).to_have_value(re.compile(re.escape(suffix) + "$"))
 
 
 def test_url_selector_follows_choice_without_reload(admin_page, live_server, setup):
     page, cred = admin_page, setup["cred"]
     page.goto(f"{live_server.url}/admin/servicecreds/servicecredential/{cred.pk}/change/")
     page.click("#resource-url")
-    assert visible_url(page).endswith(f"/caldav/anna-phone/{setup['person'].slug}/")
+    page.wait_for_url("**/url/")
+    expect_url(page, f"/caldav/anna-phone/{setup['person'].slug}/")
     page.evaluate("window.__marker = 1")  # survives only if the page does not reload
     page.select_option(".resource-select", setup["room"].slug)
-    assert visible_url(page).endswith(f"/caldav/anna-phone/{setup['room'].slug}/")
+    expect_url(page, f"/caldav/anna-phone/{setup['room'].slug}/")
     assert page.evaluate("window.__marker") == 1
     assert page.locator(".resource-choice:not([hidden]) .legacy-warning").is_visible()
     assert page.locator(".resource-choice:not([hidden]) .qr svg").count() == 1
@@ -68,6 +73,7 @@ def test_password_page(admin_page, live_server, setup):
     page, cred = admin_page, setup["ben_cred"]
     page.goto(f"{live_server.url}/admin/servicecreds/servicecredential/{cred.pk}/change/")
     page.click("#set-password")
+    page.wait_for_url("**/password/")
     page.fill("#id_password1", "Browser-Passwort-77")
     page.fill("#id_password2", "Browser-Passwort-77")
     page.click("#password-form input[type=submit]")
@@ -86,4 +92,4 @@ def test_my_account_test_button(page, live_server, setup):
     page.click(".test-button")
     page.wait_for_selector(".test-result.ok")
     page.select_option(".resource-select", setup["room"].slug)
-    assert visible_url(page).endswith(f"/caldav/anna-phone/{setup['room'].slug}/")
+    expect_url(page, f"/caldav/anna-phone/{setup['room'].slug}/")
