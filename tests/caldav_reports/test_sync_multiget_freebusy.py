@@ -215,3 +215,28 @@ def test_caldav_client_objects_by_sync_token(live_server, dav):
     assert changed.sync_token != first.sync_token
     again = cal.objects_by_sync_token(sync_token=changed.sync_token, load_objects=False)
     assert list(again) == []
+
+
+@pytest.mark.django_db
+def test_pruned_change_log_makes_old_tokens_start_over(client, dav):
+    from django.core.management import call_command
+
+    from scheduler.models import Change
+
+    f.appointment([dav.person], uid="old")
+    _, old_token = sync(client, dav, "")
+    Change.objects.update(at=dt.datetime(2020, 1, 1, tzinfo=UTC))
+    _, token = sync(client, dav)
+    f.appointment([dav.person], uid="new")
+    Change.objects.filter(appointment__uid="new").update(at=dt.datetime(2026, 11, 1, tzinfo=UTC))
+    # an initial-sync token taken before the old entries must not get a partial answer after pruning
+    f.appointment([dav.person], uid="middle")
+    first_rev_token = token.rsplit(":", 1)[0] + ":0"
+    call_command("prunechanges", keep_days=30)
+    assert list(Change.objects.filter(resource=dav.person).values_list("revision", flat=True)) == [2, 3]
+    dav.person.refresh_from_db()
+    assert dav.person.sync_floor == 1
+    resp, _ = sync(client, dav, first_rev_token)
+    assert resp.status_code == 403 and xml(resp).find("D:valid-sync-token", NS) is not None
+    resp, _ = sync(client, dav, old_token)  # revision 1 = the floor: everything after it is still logged
+    assert set(statuses(resp)) == {dav.path(dav.person, "new.ics"), dav.path(dav.person, "middle.ics")}
