@@ -130,3 +130,24 @@ def test_guessing_is_throttled_but_a_known_good_password_is_not(client, dav, cap
     # other usernames are not affected
     make_credential(dav.employee.user, dav.branch, username="anna-ipad")
     assert request(client, "PROPFIND", "/caldav/", user="anna-ipad", depth="0").status_code == 207
+
+
+def test_verification_cache_can_be_shared_through_redis(client, dav, settings):
+    """With REDIS_URL, every worker sees one verification (the Redis server of this machine kind)."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.ConnectionError:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url,
+                                   "KEY_PREFIX": "terminsync-test"}}
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    assert request(client, "PROPFIND", "/caldav/", depth="0").status_code == 207
+    keys = [k.decode() for k in redis.Redis.from_url(url).keys("terminsync-test*")]
+    assert any("servicecreds:verified:" in k for k in keys)
+    assert not any(PASSWORD in k for k in keys)  # keyed hash, never the password
+    caches["default"].clear()
