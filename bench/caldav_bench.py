@@ -188,16 +188,20 @@ def start_server(database_url: str, workers: int):
     proc = subprocess.Popen([str(Path(sys.executable).with_name("gunicorn")), "config.wsgi",
                              "-b", f"127.0.0.1:{port}", "-w", str(workers), "--log-level", "warning"],
                             cwd=ROOT, env=env)
+    return proc, wait_until_up(proc, port, "gunicorn")
+
+
+def wait_until_up(proc, port: int, name: str) -> str:
     import requests
 
     for _ in range(100):
         try:
-            requests.options(f"http://127.0.0.1:{port}/caldav/", timeout=1)
-            return proc, f"http://127.0.0.1:{port}"
+            requests.options(f"http://127.0.0.1:{port}/", timeout=1)
+            return f"http://127.0.0.1:{port}"
         except requests.ConnectionError:
             time.sleep(0.1)
     proc.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit(f"{name} did not start")
 
 
 def timed(fn, repeat: int) -> tuple[float, float]:
@@ -323,16 +327,7 @@ def start_radicale(python: str, folder: Path, sizes: list[int]):
     config.write_text(f"""[server]\nhosts = 127.0.0.1:{port}\n[auth]\ntype = none\n[rights]\ntype = owner_only\n
 [storage]\nfilesystem_folder = {folder}\n[logging]\nlevel = warning\n""")
     proc = subprocess.Popen([python, "-m", "radicale", "--config", str(config)])
-    import requests
-
-    for _ in range(100):
-        try:
-            requests.options(f"http://127.0.0.1:{port}/", timeout=1)
-            return proc, f"http://127.0.0.1:{port}"
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("radicale did not start")
+    return proc, wait_until_up(proc, port, "radicale")
 
 
 def print_table(title: str, table: dict, sizes: list[int]) -> None:
