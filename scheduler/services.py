@@ -18,6 +18,7 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -230,13 +231,24 @@ def delete_appointment(appt: Appointment, *, if_match: str | None = None) -> Non
 
 @transaction.atomic
 def restore_appointment(appt: Appointment) -> None:
-    """Undo a soft deletion: the appointment reappears in the calendars it still books."""
+    """Undo a soft deletion: the appointment reappears in the calendars it books.
+
+    When a phone deleted the last booking, that booking went together with the
+    appointment (same instant); restoring brings it back too, so the restored
+    appointment is not an appointment in no calendar.
+    """
     current = Appointment.objects.select_for_update().get(pk=appt.pk)
     if current.deleted_at is None:
         return
-    bookings = list(current.bookings.filter(deleted_at__isnull=True).select_related("resource"))
+    bookings = list(current.bookings.filter(Q(deleted_at__isnull=True) | Q(deleted_at=current.deleted_at))
+                    .select_related("resource"))
     for b in bookings:
         _check_uid_free(current.uid, [b.resource], current)
+        if b.deleted_at is not None:
+            if Booking.objects.active().filter(resource=b.resource, name=b.name).exists():
+                raise UidConflict(b)
+            b.deleted_at = None
+            b.save(update_fields=["deleted_at"])
     appt.deleted_at = None
     Appointment.objects.filter(pk=appt.pk).update(deleted_at=None)
     _log({b.resource_id: b.resource for b in bookings},

@@ -76,3 +76,16 @@ def test_same_uid_in_two_calendars_but_not_twice_in_one():
     assert appt.bookings.count() == 2
     with pytest.raises(services.UidConflict):
         f.appointment([a], uid="shared@x", start=dt.datetime(2026, 1, 1, 10, tzinfo=f.BERLIN))
+
+
+def test_restore_after_phone_deleted_the_last_booking_brings_it_back_to_that_calendar():
+    a, b = f.room(), f.room()
+    appt = f.appointment([a, b])
+    services.remove_booking(appt.bookings.get(resource=a))  # deleted on one phone: stays deleted there
+    services.remove_booking(appt.bookings.get(resource=b))  # the last one: the appointment goes too
+    appt.refresh_from_db()
+    services.restore_appointment(appt)
+    appt.refresh_from_db()
+    assert appt.deleted_at is None
+    assert list(appt.bookings.filter(deleted_at__isnull=True).values_list("resource", flat=True)) == [b.pk]
+    assert ops(b)[-1][1] == "created" and ops(a)[-1][1] == "deleted"
