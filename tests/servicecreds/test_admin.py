@@ -16,6 +16,7 @@ def test_list_shows_state_columns(admin_client, setup):
     for text in ("anna-phone", "ben-phone", "Anna Becker", "CalDAV Terminsynchronisation", "Passwort gesetzt"):
         assert text in body
     assert admin_client.get("/admin/servicecreds/servicecredential/?password_set=no").context["cl"].result_count == 1
+    assert 'id="new-credential">Neu</a>' in body  # C1: the seed's "Neu" action
 
 
 def test_new_credential_then_username_is_read_only(admin_client, setup):
