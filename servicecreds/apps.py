@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class ServicecredsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "servicecreds"
-    verbose_name = _("Servicezugangsdaten")
+    verbose_name = _("Filialverwaltung")

@@ -115,3 +115,14 @@ def test_test_button_green_and_reasons(admin_client, setup):
     cred.confirmed = False
     cred.save()
     assert admin_client.post(url, {"resource": person.slug}).json()["code"] == "not_confirmed"
+
+
+def test_credentials_are_part_of_the_branch_administration(admin_client, setup):
+    # seed 3.a: "Filialverwaltung > Servicezugangsdaten"
+    apps = admin_client.get("/admin/").context["app_list"]
+    section = next(a for a in apps if a["app_label"] == "branches")
+    assert str(section["name"]) == "Filialverwaltung"
+    assert {m["object_name"] for m in section["models"]} == {"Branch", "ServiceCredential"}
+    assert all(a["app_label"] != "servicecreds" for a in apps)
+    crumbs = admin_client.get("/admin/servicecreds/servicecredential/").content.decode()
+    assert "Filialverwaltung" in crumbs
