@@ -26,6 +26,18 @@ class Branch(models.Model):
     )
     active = models.BooleanField(_("aktiv"), default=True)
 
+    class ConflictPolicy(models.TextChoices):
+        ACCEPT = "accept", _("annehmen und markieren")
+        REFUSE = "refuse", _("ablehnen")
+
+    # P2: what happens when a phone writes an appointment that double-books a resource. Refusing
+    # can stop DAVx5 from syncing that calendar at all, so accepting (and flagging) is the default.
+    conflict_policy = models.CharField(
+        _("Terminkonflikte vom Telefon"), max_length=10, choices=ConflictPolicy.choices,
+        default=ConflictPolicy.ACCEPT,
+        help_text=_("Was geschieht, wenn ein Telefon eine bereits belegte Ressource ein zweites Mal bucht."),
+    )
+
     class Meta:
         verbose_name = _("Filiale")
         verbose_name_plural = _("Filialen")
