@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from scheduler.models import Appointment, Booking, Change, Resource, occurrence_annotations, overlap_q
+from scheduler.models import Booking, Change, Resource, occurrence_annotations, overlap_q
 
 # Columns needed to describe an object without its body (PROPFIND, sync, multiget ETags).
 _META = ("name", "appointment_id", "appointment__etag", "appointment__size", "appointment__modified",
@@ -108,7 +108,3 @@ def changes_since(resource: Resource, revision: int, limit: int | None = None) -
     qs = (Change.objects.filter(resource=resource, revision__gt=revision).order_by("revision")
           .values("name", "op", "revision"))
     return list(qs[:limit] if limit else qs)
-
-
-def appointment(appointment_id: int) -> Appointment:
-    return Appointment.objects.select_related("branch").get(pk=appointment_id)

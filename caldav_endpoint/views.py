@@ -10,12 +10,13 @@ import logging
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.views.decorators.csrf import csrf_exempt
 
+from scheduler.exceptions import AppointmentRefused
 from servicecreds import access
 from servicecreds.models import ServiceCredential
 
-from . import errors
+from . import errors, refusals
 from .auth import authenticate_request
-from .context import DavContext, resolve
+from .context import DavContext, request_path, resolve
 from .errors import DavError
 from .methods import HANDLERS, options
 
@@ -39,7 +40,7 @@ def dav(request: HttpRequest, path: str = "") -> HttpResponse:
         result = authenticate_request(request)
     except DavError as exc:
         return errors.render(exc)
-    return serve(request, request.path, result.credential, result.decision)
+    return serve(request, request_path(request), result.credential, result.decision)
 
 
 def serve(request: HttpRequest, path: str, credential: ServiceCredential,
@@ -51,7 +52,11 @@ def serve(request: HttpRequest, path: str, credential: ServiceCredential,
         if handler is None:
             raise DavError(405, message=f"{request.method} is not supported",
                            headers={"Allow": options.ALLOW})
-        return handler(DavContext(request, credential, decision, target))
+        ctx = DavContext(request, credential, decision, target)
+        try:
+            return handler(ctx)
+        except AppointmentRefused as exc:
+            raise refusals.to_dav_error(exc, ctx.object_path) from None
     except DavError as exc:
         if exc.status >= 500:
             log.error("CalDAV %s %s failed: %s", request.method, path, exc.message)

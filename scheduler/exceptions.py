@@ -103,6 +103,10 @@ class UidConflict(AppointmentRefused):
     field = "uid"
     default_message = _("Diese UID wird in diesem Kalender bereits verwendet.")
 
+    def __init__(self, message=None, *, resource=None, **kw):
+        self.resource = resource  # the calendar in which the UID is taken; ``href`` is the object name there
+        super().__init__(message, **kw)
+
 
 class PreconditionFailed(AppointmentRefused):
     """If-Match did not match the stored version (HTTP 412): somebody changed it meanwhile."""
@@ -110,6 +114,10 @@ class PreconditionFailed(AppointmentRefused):
     code = "precondition_failed"
     field = "etag"
     default_message = _("Der Termin wurde inzwischen geändert (z. B. am Telefon).")
+
+    def __init__(self, message=None, *, current_etag: str | None = None, **kw):
+        self.current_etag = current_etag
+        super().__init__(message, **kw)
 
 
 class AlreadyExists(PreconditionFailed):

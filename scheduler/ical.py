@@ -11,6 +11,7 @@ a default zone, the branch's, as RFC 4791 §7.3 asks of a server.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import functools
 import hashlib
@@ -242,16 +243,65 @@ def ensure_timezones(cal: icalendar.Calendar) -> None:
         cal.subcomponents.insert(0, comp)
 
 
-def _unbounded(cal: icalendar.Calendar) -> bool:
+def _rules(cal: icalendar.Calendar) -> list[icalendar.vRecur]:
+    out = []
     for ev in events(cal):
-        for rule in ev.get("RRULE", []) if isinstance(ev.get("RRULE"), list) else [ev.get("RRULE")]:
-            if rule is not None and not rule.get("UNTIL") and not rule.get("COUNT"):
-                return True
-    return False
+        value = ev.get("RRULE")
+        out.extend(value if isinstance(value, list) else ([value] if value is not None else []))
+    return out
+
+
+def _unbounded(cal: icalendar.Calendar) -> bool:
+    return any(not rule.get("UNTIL") and not rule.get("COUNT") for rule in _rules(cal))
+
+
+def frequencies(cal: icalendar.Calendar) -> set[str]:
+    """The FREQ values of every RRULE in the object (upper case)."""
+    return {str(f).upper() for rule in _rules(cal) for f in rule.get("FREQ", [])}
 
 
 # Endless series are materialised this far ahead; queries beyond fall back to expansion.
 HORIZON = dt.timedelta(days=3 * 366)
+# Instances one read may generate in Python (calendar-query past the horizon, expand, free-busy,
+# REST range): a request that needs more is refused instead of stalling a worker.
+REQUEST_EXPANSION_BUDGET = 50_000
+
+
+class ExpansionLimit(Exception):
+    """A read would generate more instances than its budget allows."""
+
+
+class Budget:
+    """Counts the instances generated in Python for one request (R1: bounded work).
+
+    ``with Budget(n):`` makes every ``occurrences()`` call inside charge it; tests
+    read ``used`` to prove a path generates a bounded number of instances.
+    """
+
+    def __init__(self, limit: int = REQUEST_EXPANSION_BUDGET):
+        self.limit, self.used = limit, 0
+        self._token = None
+
+    def charge(self, n: int = 1) -> None:
+        self.used += n
+        if self.used > self.limit:
+            raise ExpansionLimit(f"more than {self.limit} instances")
+
+    def __enter__(self) -> Budget:
+        self._token = _budget.set(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _budget.reset(self._token)
+
+
+_budget: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("expansion_budget", default=None)
+
+
+def _charge(n: int = 1) -> None:
+    budget = _budget.get()
+    if budget is not None:
+        budget.charge(n)
 
 
 @dataclass
@@ -274,12 +324,7 @@ def _span(occ, tz) -> tuple[dt.datetime, dt.datetime]:
     return to_utc(s, tz), to_utc(e, tz)
 
 
-def index(cal: icalendar.Calendar, default_tz: str, now: dt.datetime | None = None) -> TimeIndex:
-    """First start, last end (None for an endless series) and the instances, in one expansion."""
-    tz = zoneinfo.ZoneInfo(default_tz)
-    evs = [ev for ev in events(cal) if "DTSTART" in ev]
-    if not evs:
-        raise InvalidCalendar("the object contains no VEVENT with DTSTART")
+def _first_start(evs: list[icalendar.Event], tz: dt.tzinfo) -> dt.datetime:
     first = min(to_utc(event_bounds(ev)[0], tz) for ev in evs)
     for ev in evs:
         rdates = ev.get("RDATE")
@@ -287,31 +332,41 @@ def index(cal: icalendar.Calendar, default_tz: str, now: dt.datetime | None = No
             for period in rd.dts:
                 value = period.dt[0] if isinstance(period.dt, tuple) else period.dt
                 first = min(first, to_utc(value, tz))
-    if _unbounded(cal):
-        horizon = (now or dt.datetime.now(UTC)) + HORIZON
-        spans = [_span(o, tz) for o in occurrences(cal, first, max(horizon, first), tz)][:MAX_INDEXED_OCCURRENCES]
-        return TimeIndex(first, None, spans, max(horizon, first))
-    last = max(to_utc(event_bounds(ev)[1], tz) for ev in evs)
-    spans = []
-    for occ in recurring_ical_events.of(cal).all():
+    return first
+
+
+def index(cal: icalendar.Calendar, default_tz: str, now: dt.datetime | None = None) -> TimeIndex:
+    """First start, last end (None for an endless series) and the instances, in one lazy walk.
+
+    The walk stops at ``MAX_INDEXED_OCCURRENCES`` *while generating* (a COUNT of
+    ten million never builds a list of ten million), and for an endless series
+    at the horizon; the index then says up to where its rows are complete.
+    """
+    tz = zoneinfo.ZoneInfo(default_tz)
+    evs = [ev for ev in events(cal) if "DTSTART" in ev]
+    if not evs:
+        raise InvalidCalendar("the object contains no VEVENT with DTSTART")
+    first = _first_start(evs, tz)
+    horizon = max((now or dt.datetime.now(UTC)) + HORIZON, first) if _unbounded(cal) else None
+    spans: list[tuple[dt.datetime, dt.datetime]] = []
+    for occ in recurring_ical_events.of(cal).after(first.astimezone(tz)):
         span = _span(occ, tz)
+        if horizon is not None and span[0] >= horizon:
+            return TimeIndex(first, None, spans, horizon)
+        if len(spans) >= MAX_INDEXED_OCCURRENCES:
+            return TimeIndex(first, None, spans, span[0])
         spans.append(span)
-        if len(spans) > MAX_INDEXED_OCCURRENCES:
-            return TimeIndex(first, None, spans[:-1], spans[-1][0])
+    if horizon is not None:
+        return TimeIndex(first, None, spans, horizon)
+    last = max(to_utc(event_bounds(ev)[1], tz) for ev in evs)
     if spans:
         first = min(first, min(s for s, _ in spans))
         last = max(last, max(e for _, e in spans))
     return TimeIndex(first, last, spans, None)
 
 
-def time_range(cal: icalendar.Calendar, default_tz: str) -> tuple[dt.datetime, dt.datetime | None]:
-    """(first start, last end) in UTC over all occurrences; last end None for an endless series."""
-    idx = index(cal, default_tz)
-    return idx.first, idx.last
-
-
 FAR_PAST = dt.datetime(1900, 1, 1, tzinfo=UTC)
-FAR_FUTURE = dt.datetime(2100, 1, 1, tzinfo=UTC)
+FAR_FUTURE = dt.datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def occurrences(cal: icalendar.Calendar, start: dt.datetime | None, end: dt.datetime | None,
@@ -321,10 +376,21 @@ def occurrences(cal: icalendar.Calendar, start: dt.datetime | None, end: dt.date
     The one expansion used by the CalDAV reports and the REST API. Floating and
     all-day values are evaluated in ``default_tz`` (the calendar's zone, RFC 4791
     §7.3): recurring_ical_events reads them in the zone of the query bounds.
+    Instances are generated lazily, in order, and charged to the request's
+    ``Budget``: the walk stops at ``end`` and never builds more than the budget.
     """
     tz = zoneinfo.ZoneInfo(default_tz) if isinstance(default_tz, str) else default_tz
-    return recurring_ical_events.of(cal).between((start or FAR_PAST).astimezone(tz),
-                                                 (end or FAR_FUTURE).astimezone(tz))
+    start = max(start or FAR_PAST, FAR_PAST)
+    end = min(end or FAR_FUTURE, FAR_FUTURE)
+    out = []
+    for occ in recurring_ical_events.of(cal).after(start.astimezone(tz)):
+        _charge()
+        s, e = _span(occ, tz)
+        if s >= end:
+            break
+        if e > start or (s == e and s >= start):
+            out.append(occ)
+    return out
 
 
 def _transitions(tz: zoneinfo.ZoneInfo, year: int) -> list[tuple[dt.datetime, dt.timedelta, dt.timedelta, str]]:

@@ -132,14 +132,6 @@ class AppointmentQuerySet(models.QuerySet):
         """Candidates with an occurrence possibly in [start, end): the time-range index."""
         return self.filter(overlap_q(start, end))
 
-    def with_occurrence_flag(self, start, end, prefix: str = ""):
-        """Annotate ``occurs``: True/False from the occurrence table where it is complete for the range.
-
-        ``occurs_known`` says whether the table covers the range; where it does
-        not (an endless series queried beyond the horizon) the caller expands.
-        """
-        return self.annotate(**occurrence_annotations(start, end, prefix))
-
 
 def overlap_q(start, end, prefix: str = "") -> models.Q:
     q = models.Q()
@@ -215,6 +207,10 @@ class Appointment(models.Model):
     created = models.DateTimeField(_("angelegt"), auto_now_add=True)
     modified = models.DateTimeField(_("geändert"), auto_now=True)
     deleted_at = models.DateTimeField(_("gelöscht am"), null=True, blank=True, editable=False)
+    # P2: the last write double-booked a resource and the branch's policy accepted it (or an admin confirmed).
+    has_conflict = models.BooleanField(_("Doppelbuchung"), default=False, editable=False)
+    # Who wrote last: a login's username or a service credential ("phone: anna-phone").
+    changed_by = models.CharField(_("zuletzt geändert von"), max_length=150, blank=True, editable=False)
 
     objects = AppointmentQuerySet.as_manager()
 
@@ -273,6 +269,9 @@ class Booking(models.Model):
         Resource, verbose_name=_("Ressource"), on_delete=models.PROTECT, related_name="bookings",
     )
     name = models.CharField(_("Objektname"), max_length=255)
+    # The appointment's UID, repeated here so the database can hold "one UID per calendar" (RFC 4791 §4.1).
+    uid = models.CharField(_("UID"), max_length=255, default="", editable=False)
+    # Set when the booking leaves its calendar, and to the appointment's deletion instant when that is deleted.
     deleted_at = models.DateTimeField(_("entfernt am"), null=True, blank=True)
 
     objects = BookingQuerySet.as_manager()
@@ -285,6 +284,10 @@ class Booking(models.Model):
             models.UniqueConstraint(
                 fields=["resource", "name"], condition=models.Q(deleted_at__isnull=True),
                 name="booking_name_unique_in_calendar",
+            ),
+            models.UniqueConstraint(
+                fields=["resource", "uid"], condition=models.Q(deleted_at__isnull=True),
+                name="booking_uid_unique_in_calendar",
             ),
         ]
 

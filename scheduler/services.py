@@ -1,65 +1,56 @@
 """The only writer of appointments.
 
-The admin, ``loaddemo``, the CalDAV endpoint and the REST API all create,
-change, move and delete appointments through these functions. Each runs in one
-transaction that also appends the per-resource change log (``Change``), so a
-phone's sync token can never see an appointment change without its log entry.
+The admin, the planner, ``loaddemo``, the CalDAV endpoint and the REST API all
+create, change, move and delete appointments through these functions. Each runs
+in one transaction that also appends the per-resource change log (``Change``),
+so a phone's sync token can never see an appointment change without its entry.
 
-Per-resource revisions are taken under a row lock on the resource
-(``select_for_update``), so they are gap-free and commit in order: a sync token
-handed out never skips a change that commits later.
+Locking, in one order everywhere (deadlock-free): first the rows of the
+resources involved (``select_for_update``, by primary key), then the
+appointment row. Every precondition (If-Match, If-None-Match, UID unique in a
+calendar, "still exists") is checked *after* the locks are held, on rows read
+again under them: a check made before the lock would judge a version that may
+already be gone. The database backs the UID rule with a unique index on active
+bookings, so no interleaving can make a duplicate.
+
+Refusals are the exceptions of ``scheduler.exceptions``; doors translate them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import copy
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from . import ical
-from .models import Appointment, Booking, Change, Occurrence, Resource, object_name_for_uid
+from . import contract, ical, preconditions
+from .exceptions import (
+    AlreadyExists,
+    BookingConflict,
+    DoesNotExist,
+    PreconditionFailed,
+    UidChanged,
+    UidConflict,
+)
+from .models import Appointment, Booking, Change, Occurrence, Resource
 
-
-class PreconditionFailed(Exception):
-    """An If-Match ETag did not match the stored object (HTTP 412)."""
-
-
-class UidConflict(Exception):
-    """The UID is already used by another object of this calendar (CalDAV no-uid-conflict)."""
-
-    def __init__(self, booking: Booking):
-        super().__init__(booking.name)
-        self.booking = booking
+# What a write does when it would double-book a resource (P2).
+REFUSE, FLAG = "refuse", "flag"
 
 
-def validate_appointment(*, start: dt.datetime, end: dt.datetime, all_day: bool,
-                         resources: Iterable[Resource]) -> None:
-    """The one validation rule for an appointment, for the admin, the API and CalDAV.
+@dataclass
+class WriteOptions:
+    """How a door writes: its precondition, conflict handling and who it is (for the record)."""
 
-    Raises ``ValidationError`` with field keys the forms and serializers can show.
-    """
-    errors: dict[str, list[str]] = {}
-    if start is not None and end is not None:
-        if end < start or (end == start and all_day):
-            errors.setdefault("end", []).append(_("Das Ende muss nach dem Beginn liegen."))
-    resources = list(resources)
-    if not resources:
-        errors.setdefault("resources", []).append(_("Ein Termin bucht mindestens eine Ressource."))
-    for res in resources:
-        if not res.active:
-            errors.setdefault("resources", []).append(
-                _("Die Ressource „%(name)s“ ist nicht aktiv.") % {"name": res.name})
-        if res.kind == Resource.Kind.LOCATION and res.employee_id:
-            errors.setdefault("resources", []).append(
-                _("Die Ortsressource „%(name)s“ darf keinen Mitarbeiter haben.") % {"name": res.name})
-    if errors:
-        raise ValidationError(errors)
+    if_match: str | preconditions.EntityTags | None = None
+    on_conflict: str = FLAG
+    changed_by: str = ""
+    source: str | None = None
+    names: dict[int, str] = field(default_factory=dict)
 
 
 def _fields_of(appt: Appointment) -> ical.Fields:
@@ -92,12 +83,19 @@ def write_occurrences(appt: Appointment, idx: ical.TimeIndex, *, replace: bool =
                                    batch_size=1000)
 
 
+def _lock_resources(ids: Iterable[int]) -> dict[int, Resource]:
+    """Lock resource rows in primary-key order: every writer takes them first, in this order."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    return {r.pk: r for r in Resource.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
 def _log(resources: dict[int, Resource], entries: list[tuple[int, Appointment, str, str]]) -> None:
     """Append change-log rows, numbering them per resource under the resource's row lock."""
     if not entries:
         return
-    locked = {r.pk: r for r in Resource.objects.select_for_update().filter(
-        pk__in=sorted({e[0] for e in entries})).order_by("pk")}
+    locked = _lock_resources(e[0] for e in entries)
     rows = []
     for resource_id, appt, name, op in entries:
         res = locked[resource_id]
@@ -110,20 +108,134 @@ def _log(resources: dict[int, Resource], entries: list[tuple[int, Appointment, s
             resources[res.pk].sync_revision = res.sync_revision
 
 
-def _check_etag(appt: Appointment, if_match: str | None) -> None:
-    if if_match is not None and if_match != "*" and if_match.strip('"') != appt.etag:
-        raise PreconditionFailed(appt.etag)
+def check_if_match(current: Appointment, if_match) -> None:
+    """RFC 9110 §13.1.1 on the row read under the lock: a stale ETag is a 412."""
+    tags = preconditions.parse(if_match)
+    if tags is not None and not tags.matches(current.etag):
+        raise PreconditionFailed(current_etag=current.etag)
 
 
 def _check_uid_free(uid: str, resources: Iterable[Resource], appt: Appointment | None) -> None:
     """RFC 4791 §4.1: a UID is unique within one calendar (not across calendars)."""
-    clash = (Booking.objects.active().filter(resource__in=list(resources), appointment__uid=uid)
+    clash = (Booking.objects.active().filter(resource__in=list(resources), uid=uid)
              .exclude(appointment=appt).select_related("resource").first())
     if clash:
-        raise UidConflict(clash)
+        raise UidConflict(href=clash.name, resource=clash.resource)
 
 
-@transaction.atomic
+def _active_resource_ids(appt_id: int) -> set[int]:
+    return set(Booking.objects.filter(appointment_id=appt_id, deleted_at__isnull=True)
+               .values_list("resource_id", flat=True))
+
+
+def _relock(appt: Appointment, if_match) -> Appointment:
+    """The appointment row under lock, after the preconditions that need it."""
+    try:
+        current = Appointment.objects.select_for_update().get(pk=appt.pk)
+    except Appointment.DoesNotExist:
+        raise DoesNotExist() from None
+    if current.deleted_at is not None:
+        raise DoesNotExist()  # deleted (maybe meanwhile): a save must not bring it back; restore it first
+    check_if_match(current, if_match)
+    return current
+
+
+def _apply_content(appt: Appointment, ical_text: str | None, creating: bool):
+    """Set the modelled columns and the stored object; returns the parsed calendar."""
+    tzname = appt.timezone or appt.branch.timezone
+    if ical_text is not None:
+        checked = contract.check_object(ical_text, tzname)
+        if not creating and checked.uid != appt.uid:
+            raise UidChanged()
+        _set_fields(appt, checked.fields)
+        appt.ical = ical_text
+        return checked.cal
+    contract.check_fields(title=appt.title, notes=appt.notes, place=appt.place, rrule=appt.rrule)
+    appt.start, appt.end = contract.normalise_times(start=appt.start, end=appt.end, all_day=appt.all_day,
+                                                    tzname=tzname)
+    if not appt.uid:
+        appt.uid = str(uuid.uuid4())
+    appt.ical = ical.apply_fields(appt.ical or None, _fields_of(appt))
+    return ical.parse(appt.ical)
+
+
+def _judge_conflicts(appt: Appointment, idx: ical.TimeIndex, resources: list[Resource], on_conflict: str) -> None:
+    conflicts = contract.find_conflicts(idx.spans, resources, exclude=appt, all_day=appt.all_day,
+                                        status=appt.status)
+    if conflicts and on_conflict == REFUSE:
+        raise BookingConflict(conflicts)
+    appt.has_conflict = bool(conflicts)
+    appt.conflicts = conflicts
+
+
+def _sync_bookings(appt: Appointment, old: dict[int, Booking], new: dict[int, Resource],
+                   names: dict[int, str]) -> list[tuple[int, Appointment, str, str]]:
+    """Create, revive and remove bookings; the change-log entries they need."""
+    entries = []
+    for rid, res in new.items():
+        booking = old.get(rid)
+        if booking is None:
+            booking = Booking.objects.create(appointment=appt, resource=res, uid=appt.uid,
+                                             name=names.get(rid) or object_name_for(appt, res))
+            entries.append((rid, appt, booking.name, Change.Op.CREATED))
+        elif booking.deleted_at is not None:
+            booking.deleted_at, booking.uid = None, appt.uid
+            booking.name = names.get(rid) or booking.name
+            booking.save(update_fields=["deleted_at", "name", "uid"])
+            entries.append((rid, appt, booking.name, Change.Op.CREATED))
+        else:
+            entries.append((rid, appt, booking.name, Change.Op.MODIFIED))
+    now = timezone.now()
+    for rid, booking in old.items():
+        if rid not in new and booking.deleted_at is None:
+            booking.deleted_at = now
+            booking.save(update_fields=["deleted_at"])
+            entries.append((rid, appt, booking.name, Change.Op.DELETED))
+    return entries
+
+
+def object_name_for(appt: Appointment, resource: Resource) -> str:
+    """The object name of an appointment made outside a client: ``<uid>.ics``, unique in the calendar."""
+    from .models import object_name_for_uid
+
+    name = object_name_for_uid(appt.uid)
+    if Booking.objects.filter(resource=resource, name=name, deleted_at__isnull=True).exists():
+        name = f"{uuid.uuid4()}.ics"
+    return name
+
+
+def _save(appt: Appointment, resources: list[Resource] | None, ical_text: str | None,
+          opts: WriteOptions) -> Appointment:
+    creating = appt.pk is None
+    before = set() if creating else _active_resource_ids(appt.pk)
+    locked = _lock_resources(before | {r.pk for r in resources or []})
+    if creating:
+        if preconditions.parse(opts.if_match) is not None:
+            raise DoesNotExist()
+    else:
+        appt.ical = _relock(appt, opts.if_match).ical
+    if opts.source:
+        appt.source = opts.source
+    cal = _apply_content(appt, ical_text, creating)
+    old = {} if creating else {b.resource_id: b for b in Booking.objects.filter(appointment_id=appt.pk)}
+    if resources is None:
+        resources = [locked.get(rid) or Resource.objects.get(pk=rid)
+                     for rid, b in old.items() if b.deleted_at is None]
+    appt.warnings = contract.check_resources(appt.branch, resources)
+    _check_uid_free(appt.uid, resources, None if creating else appt)
+    idx = _index(appt, cal)
+    _judge_conflicts(appt, idx, resources, opts.on_conflict)
+    if opts.changed_by:
+        appt.changed_by = opts.changed_by[:150]
+    appt.save()
+    write_occurrences(appt, idx, replace=not creating)
+    by_id = {r.pk: r for r in resources}
+    entries = _sync_bookings(appt, old, by_id, opts.names)
+    if appt.deleted_at is None:
+        _log(by_id, entries)
+    return appt
+
+
 def save_appointment(
     appt: Appointment,
     *,
@@ -131,112 +243,125 @@ def save_appointment(
     ical_text: str | None = None,
     source: str | None = None,
     names: dict[int, str] | None = None,
-    if_match: str | None = None,
+    if_match: str | preconditions.EntityTags | None = None,
+    on_conflict: str = FLAG,
+    changed_by: str = "",
 ) -> Appointment:
     """Create or update ``appt`` and its bookings, and log the change per resource.
 
-    - ``ical_text`` given (a phone's or an API client's object): it is stored as
-      sent, and the modelled columns are read from it.
-    - otherwise the modelled columns set on ``appt`` are written into the stored
-      object, keeping every property the scheduler does not model.
+    - ``ical_text`` given (a phone's or an API client's object): it is checked
+      by the contract, stored as sent, and the modelled columns are read from it;
+    - otherwise the modelled columns set on ``appt`` are normalised and written
+      into the stored object, keeping every property the scheduler does not model;
     - ``resources`` None keeps the current bookings; otherwise it is the full new
-      set: added resources get a "created", removed ones a "deleted" entry.
-    - ``names`` maps resource id to the object name a client chose for it.
+      set: added resources get a "created", removed ones a "deleted" entry;
+    - ``if_match`` is compared with the row re-read under the lock;
+    - ``on_conflict``: ``REFUSE`` raises ``BookingConflict``, ``FLAG`` stores and flags.
+
+    The returned appointment carries ``warnings`` (sentences) and ``conflicts``.
     """
-    creating = appt.pk is None
-    if not creating:
-        current = Appointment.objects.select_for_update().get(pk=appt.pk)
-        _check_etag(current, if_match)
-        appt.ical = current.ical
-    if source:
-        appt.source = source
-    tzname = appt.timezone or appt.branch.timezone
-    if ical_text is not None:
-        cal = ical.parse(ical_text)
-        fields = ical.extract(cal, tzname)
-        if not creating and fields.uid and fields.uid != appt.uid:
-            raise ValidationError({"uid": _("Die UID eines Termins kann nicht geändert werden.")})
-        _set_fields(appt, fields)
-        appt.ical = ical_text
-    else:
-        if not appt.uid:
-            appt.uid = str(uuid.uuid4())
-        appt.ical = ical.apply_fields(appt.ical or None, _fields_of(appt))
-        cal = ical.parse(appt.ical)
-    if not appt.uid:
-        appt.uid = str(uuid.uuid4())
+    opts = WriteOptions(if_match=if_match, on_conflict=on_conflict, changed_by=changed_by, source=source,
+                        names=names or {})
+    try:
+        with transaction.atomic():
+            return _save(appt, None if resources is None else list(resources), ical_text, opts)
+    except IntegrityError as exc:  # the unique indexes on bookings: a concurrent writer won
+        if appt.pk and not Appointment.objects.filter(pk=appt.pk).exists():
+            appt.pk = None
+        raise UidConflict() from exc
 
-    old = {b.resource_id: b for b in appt.bookings.all()} if not creating else {}
-    old_active = {rid for rid, b in old.items() if b.deleted_at is None}
-    if resources is None:
-        new_resources = list(Resource.objects.filter(pk__in=old_active))
-    else:
-        new_resources = list(resources)
-    validate_appointment(start=appt.start, end=appt.end, all_day=appt.all_day, resources=new_resources)
-    _check_uid_free(appt.uid, new_resources, None if creating else appt)
-    idx = _index(appt, cal)
-    appt.save()
-    write_occurrences(appt, idx, replace=not creating)
 
-    by_id = {r.pk: r for r in new_resources}
-    names = names or {}
-    entries = []
-    alive = appt.deleted_at is None
-    for rid, res in by_id.items():
-        booking = old.get(rid)
-        if booking is None:
-            booking = Booking.objects.create(
-                appointment=appt, resource=res, name=names.get(rid) or object_name_for_uid(appt.uid))
-            entries.append((rid, appt, booking.name, Change.Op.CREATED))
-        elif booking.deleted_at is not None:
-            booking.deleted_at = None
-            booking.name = names.get(rid) or booking.name
-            booking.save(update_fields=["deleted_at", "name"])
-            entries.append((rid, appt, booking.name, Change.Op.CREATED))
-        else:
-            entries.append((rid, appt, booking.name, Change.Op.MODIFIED))
-    for rid in old_active - set(by_id):
-        booking = old[rid]
-        booking.deleted_at = timezone.now()
-        booking.save(update_fields=["deleted_at"])
-        entries.append((rid, appt, booking.name, Change.Op.DELETED))
-    if alive:
-        _log(by_id, entries)
-    return appt
+class _DryRun(Exception):
+    pass
+
+
+def check_write(appt: Appointment, **kwargs) -> Appointment:
+    """Run the writer on a copy and roll it back: the same checks and refusals, nothing stored.
+
+    Forms call it while validating, so a refusal shows beside its field; the
+    real write checks everything again under its locks.
+    """
+    draft = copy.copy(appt)
+    try:
+        with transaction.atomic():
+            result = save_appointment(draft, **kwargs)
+            raise _DryRun(result)
+    except _DryRun as done:
+        return done.args[0]
 
 
 def create_appointment(*, branch, resources: Iterable[Resource], source: str = Appointment.Source.SCHEDULER,
                        ical_text: str | None = None, names: dict[int, str] | None = None,
-                       **fields) -> Appointment:
-    """Convenience wrapper: a new appointment from modelled fields or from an iCalendar object."""
+                       on_conflict: str = FLAG, changed_by: str = "", **fields) -> Appointment:
+    """A new appointment from modelled fields or from an iCalendar object."""
     appt = Appointment(branch=branch, **fields)
     if ical_text is not None and not fields.get("timezone"):
         appt.timezone = branch.timezone
-    return save_appointment(appt, resources=resources, ical_text=ical_text, source=source, names=names)
+    try:
+        return save_appointment(appt, resources=resources, ical_text=ical_text, source=source, names=names,
+                                on_conflict=on_conflict, changed_by=changed_by)
+    except Exception:
+        appt.pk = None  # the transaction was rolled back: nothing of it exists
+        raise
+
+
+def store_object(resource: Resource, name: str, text: str, *, branch, if_match=None, if_none_match=None,
+                 on_conflict: str = FLAG, changed_by: str = "") -> tuple[Appointment, bool]:
+    """A client PUTs ``text`` under ``name`` in ``resource``'s calendar (RFC 4791 §5.3.2).
+
+    The object name is looked up under the calendar's lock, so If-None-Match,
+    If-Match and the UID rule judge what is there when the write happens.
+    Returns the appointment and whether it was created.
+    """
+    with transaction.atomic():
+        _lock_resources([resource.pk])
+        booking = (Booking.objects.active().select_related("appointment__branch")
+                   .filter(resource=resource, name=name).first())
+        if booking is not None:
+            tags = preconditions.parse(if_none_match)
+            if tags is not None and tags.matches_weakly(booking.appointment.etag):
+                raise AlreadyExists()
+            return save_appointment(booking.appointment, ical_text=text, if_match=if_match,
+                                    on_conflict=on_conflict, changed_by=changed_by), False
+        if preconditions.parse(if_match) is not None:
+            raise DoesNotExist()
+        return create_appointment(branch=branch, resources=[resource], source=Appointment.Source.PHONE,
+                                  ical_text=text, names={resource.pk: name}, on_conflict=on_conflict,
+                                  changed_by=changed_by), True
 
 
 @transaction.atomic
-def delete_appointment(appt: Appointment, *, if_match: str | None = None) -> None:
-    """Soft-delete (S7): gone from every calendar, kept for restore."""
-    current = Appointment.objects.select_for_update().get(pk=appt.pk)
-    _check_etag(current, if_match)
+def delete_appointment(appt: Appointment, *, if_match=None, changed_by: str = "") -> None:
+    """Soft-delete (S7): gone from every calendar, kept for restore.
+
+    Its bookings are marked with the same instant, so a restore knows which to
+    bring back and the UID is free again in those calendars meanwhile.
+    """
+    _lock_resources(_active_resource_ids(appt.pk))
+    try:
+        current = Appointment.objects.select_for_update().get(pk=appt.pk)
+    except Appointment.DoesNotExist:
+        raise DoesNotExist() from None
+    check_if_match(current, if_match)
     if current.deleted_at is not None:
         return
-    appt.deleted_at = current.deleted_at = timezone.now()
-    Appointment.objects.filter(pk=appt.pk).update(deleted_at=appt.deleted_at)
+    now = timezone.now()
     bookings = list(current.bookings.filter(deleted_at__isnull=True).select_related("resource"))
+    Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(deleted_at=now)
+    appt.deleted_at = current.deleted_at = now
+    Appointment.objects.filter(pk=appt.pk).update(deleted_at=now, changed_by=changed_by[:150] or current.changed_by)
     _log({b.resource_id: b.resource for b in bookings},
          [(b.resource_id, current, b.name, Change.Op.DELETED) for b in bookings])
 
 
 @transaction.atomic
 def restore_appointment(appt: Appointment) -> None:
-    """Undo a soft deletion: the appointment reappears in the calendars it books.
+    """Undo a soft deletion: the appointment reappears in the calendars it booked.
 
-    When a phone deleted the last booking, that booking went together with the
-    appointment (same instant); restoring brings it back too, so the restored
-    appointment is not an appointment in no calendar.
+    The bookings removed together with the appointment (same instant) come back,
+    so the restored appointment is not an appointment in no calendar.
     """
+    _lock_resources(Booking.objects.filter(appointment_id=appt.pk).values_list("resource_id", flat=True))
     current = Appointment.objects.select_for_update().get(pk=appt.pk)
     if current.deleted_at is None:
         return
@@ -246,9 +371,9 @@ def restore_appointment(appt: Appointment) -> None:
         _check_uid_free(current.uid, [b.resource], current)
         if b.deleted_at is not None:
             if Booking.objects.active().filter(resource=b.resource, name=b.name).exists():
-                raise UidConflict(b)
-            b.deleted_at = None
-            b.save(update_fields=["deleted_at"])
+                raise UidConflict(href=b.name, resource=b.resource)
+            b.deleted_at, b.uid = None, current.uid
+            b.save(update_fields=["deleted_at", "uid"])
     appt.deleted_at = None
     Appointment.objects.filter(pk=appt.pk).update(deleted_at=None)
     _log({b.resource_id: b.resource for b in bookings},
@@ -256,17 +381,20 @@ def restore_appointment(appt: Appointment) -> None:
 
 
 @transaction.atomic
-def remove_booking(booking: Booking, *, if_match: str | None = None) -> None:
+def remove_booking(booking: Booking, *, if_match=None, changed_by: str = "") -> None:
     """A client deleted the object from one calendar: drop that booking only (S7).
 
     The appointment stays booked on its other resources; when no booking is
     left it is soft-deleted, so the scheduler can still restore it.
     """
-    appt = Appointment.objects.select_for_update().get(pk=booking.appointment_id)
-    _check_etag(appt, if_match)
-    booking.deleted_at = timezone.now()
-    booking.save(update_fields=["deleted_at"])
-    _log({booking.resource_id: booking.resource},
-         [(booking.resource_id, appt, booking.name, Change.Op.DELETED)])
+    _lock_resources([booking.resource_id])
+    current = Booking.objects.select_related("resource").filter(pk=booking.pk, deleted_at__isnull=True).first()
+    appt = Appointment.objects.select_for_update().filter(pk=booking.appointment_id, deleted_at__isnull=True).first()
+    if current is None or appt is None:
+        raise DoesNotExist()
+    check_if_match(appt, if_match)
+    now = timezone.now()
+    Booking.objects.filter(pk=current.pk).update(deleted_at=now)
+    _log({current.resource_id: current.resource}, [(current.resource_id, appt, current.name, Change.Op.DELETED)])
     if not appt.bookings.filter(deleted_at__isnull=True).exists():
-        Appointment.objects.filter(pk=appt.pk).update(deleted_at=booking.deleted_at)
+        Appointment.objects.filter(pk=appt.pk).update(deleted_at=now, changed_by=changed_by[:150] or appt.changed_by)

@@ -32,8 +32,13 @@ def user(username: str | None = None, *, password: str = "pw-Geheim-123", perms=
     return u
 
 
+def default_branch() -> Branch:
+    """The branch builders use when none is given: rooms and people of one test share it (S6 rule)."""
+    return Branch.objects.get_or_create(code="default", defaults={"name": "Filiale Standard"})[0]
+
+
 def employee(br: Branch | None = None, *, with_user: bool = True, **kw) -> Employee:
-    br = br or branch()
+    br = br or default_branch()
     n = next(_seq)
     return Employee.objects.create(
         display_name=kw.pop("display_name", f"Mitarbeiter {n}"), branch=br,
@@ -41,7 +46,7 @@ def employee(br: Branch | None = None, *, with_user: bool = True, **kw) -> Emplo
 
 
 def resource(br: Branch | None = None, *, kind=Resource.Kind.PERSON, employee=None, sync=True, **kw) -> Resource:
-    br = br or (employee.branch if employee else branch())
+    br = br or (employee.branch if employee else default_branch())
     r = Resource(name=kw.pop("name", f"Ressource {next(_seq)}"), branch=br, kind=kind, employee=employee,
                  sync_allowed=sync, **kw)
     r.save()

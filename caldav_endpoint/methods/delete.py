@@ -19,8 +19,6 @@ def handle(ctx: DavContext) -> HttpResponse:
     booking = store.get_booking(t.resource, t.name)
     if booking is None:
         raise DavError(404, message="no such object")
-    try:
-        services.remove_booking(booking, if_match=ctx.request.META.get("HTTP_IF_MATCH"))
-    except services.PreconditionFailed:
-        raise DavError(412, message="ETag does not match") from None
+    services.remove_booking(booking, if_match=ctx.request.META.get("HTTP_IF_MATCH"),
+                            changed_by=f"CalDAV: {ctx.credential.username}")
     return HttpResponse(status=204)

@@ -1,5 +1,5 @@
-"""REST serializers. Appointment writes go through ``scheduler.services`` (the one writer), and
-validation through ``services.validate_appointment`` (the same rule as the admin and CalDAV)."""
+"""REST serializers. Appointment writes go through ``scheduler.services`` (the one writer), which
+checks the contract (``scheduler.contract``): the same rules as the admin, the planner and CalDAV."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from branches.models import Branch
 
-from .. import ical, services
+from .. import services
 from ..models import Appointment, Employee, Resource
 
 
@@ -41,24 +41,26 @@ class ResourceSerializer(serializers.ModelSerializer):
         return attrs
 
 
-def _django_errors(exc: DjangoValidationError) -> serializers.ValidationError:
-    if hasattr(exc, "error_dict"):
-        return serializers.ValidationError({k: [str(m) for m in v.messages] if hasattr(v, "messages") else v
-                                            for k, v in exc.message_dict.items()})
-    return serializers.ValidationError(exc.messages)
-
-
 class AppointmentSerializer(serializers.ModelSerializer):
+    """Types and shapes only: what an appointment may be is the contract's, checked by the writer.
+
+    Refusals (``scheduler.exceptions``) become RFC 9457 problems in ``scheduler.api.errors``.
+    """
+
     resources = serializers.PrimaryKeyRelatedField(many=True, queryset=Resource.objects.all(), required=True)
     etag = serializers.CharField(read_only=True)
     ical = serializers.CharField(required=False, trim_whitespace=False,
                                  help_text="The iCalendar object; returned with ?include=ical, stored as sent on write.")
+    allow_conflict = serializers.BooleanField(
+        write_only=True, required=False, default=False,
+        help_text="Store even if a resource is then booked twice at the same time (flagged); without it 409.")
 
     class Meta:
         model = Appointment
         fields = ["id", "uid", "branch", "resources", "title", "notes", "place", "status", "all_day", "start", "end",
-                  "timezone", "rrule", "source", "etag", "created", "modified", "deleted_at", "ical"]
-        read_only_fields = ["uid", "source", "etag", "created", "modified", "deleted_at"]
+                  "timezone", "rrule", "source", "etag", "has_conflict", "changed_by", "created", "modified",
+                  "deleted_at", "ical", "allow_conflict"]
+        read_only_fields = ["uid", "source", "etag", "has_conflict", "changed_by", "created", "modified", "deleted_at"]
         extra_kwargs = {"title": {"required": False}, "start": {"required": False}, "end": {"required": False},
                         # XML renders "" as an empty element, which parses back as None
                         "notes": {"allow_null": True}, "place": {"allow_null": True}, "rrule": {"allow_null": True}}
@@ -71,13 +73,6 @@ class AppointmentSerializer(serializers.ModelSerializer):
             data.pop("ical", None)
         return data
 
-    def validate_ical(self, value):
-        try:
-            ical.extract(ical.parse(value), "Europe/Berlin")
-        except ical.InvalidCalendar as exc:
-            raise serializers.ValidationError(str(exc)) from None
-        return value
-
     def validate(self, attrs):
         for key in ("notes", "place", "rrule"):
             if key in attrs and attrs[key] is None:
@@ -87,32 +82,20 @@ class AppointmentSerializer(serializers.ModelSerializer):
             missing = {k: ["This field is required."] for k, v in merged.items() if v in (None, "")}
             if missing:
                 raise serializers.ValidationError(missing)
-            resources = attrs.get("resources")
-            if resources is None and self.instance is not None:
-                resources = [b.resource for b in self.instance.bookings.filter(deleted_at__isnull=True)]
-            try:
-                services.validate_appointment(start=merged["start"], end=merged["end"],
-                                              all_day=attrs.get("all_day", getattr(self.instance, "all_day", False)),
-                                              resources=resources or [])
-            except DjangoValidationError as exc:
-                raise _django_errors(exc) from None
         return attrs
 
     def _save(self, appt: Appointment, validated: dict, *, if_match=None) -> Appointment:
         resources = validated.pop("resources", None)
         ical_text = validated.pop("ical", None)
+        allow_conflict = validated.pop("allow_conflict", False)
         for key, value in validated.items():
             setattr(appt, key, value)
-        try:
-            return services.save_appointment(appt, resources=resources, ical_text=ical_text,
-                                             source=Appointment.Source.API if appt.pk is None else None,
-                                             if_match=if_match)
-        except DjangoValidationError as exc:
-            raise _django_errors(exc) from None
-        except ical.InvalidCalendar as exc:
-            raise serializers.ValidationError({"ical": [str(exc)]}) from None
-        except services.UidConflict as exc:
-            raise serializers.ValidationError({"uid": [f"UID already used in calendar {exc.booking.resource}"]}) from None
+        request = self.context.get("request")
+        return services.save_appointment(
+            appt, resources=resources, ical_text=ical_text, if_match=if_match,
+            source=Appointment.Source.API if appt.pk is None else None,
+            on_conflict=services.FLAG if allow_conflict else services.REFUSE,
+            changed_by=f"API: {request.user.get_username()}" if request else "API")
 
     def create(self, validated):
         branch = validated.get("branch")

@@ -5,7 +5,8 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
-from scheduler import services
+from scheduler import contract, services
+from scheduler.exceptions import InvalidResources, InvalidTimes
 from scheduler.models import Appointment, Resource
 from tests import factories as f
 
@@ -50,25 +51,24 @@ def test_slugs_are_unique():
 
 
 def test_validation_end_after_start_and_at_least_one_resource():
+    # S6: the contract, not a form, holds these rules (scheduler.contract)
     res = f.room()
     start = dt.datetime(2026, 5, 1, 10, tzinfo=UTC)
-    with pytest.raises(ValidationError) as exc:
-        services.validate_appointment(start=start, end=start - dt.timedelta(hours=1), all_day=False,
-                                      resources=[res])
-    assert "end" in exc.value.message_dict
-    with pytest.raises(ValidationError) as exc:
-        services.validate_appointment(start=start, end=start, all_day=False, resources=[])
-    assert "resources" in exc.value.message_dict
+    with pytest.raises(InvalidTimes) as exc:
+        contract.normalise_times(start=start, end=start - dt.timedelta(hours=1), all_day=False, tzname="UTC")
+    assert exc.value.field == "end"
+    with pytest.raises(InvalidResources) as exc:
+        contract.check_resources(res.branch, [])
+    assert exc.value.field == "resources"
     res.active = False
-    with pytest.raises(ValidationError):
-        services.validate_appointment(start=start, end=start + dt.timedelta(hours=1), all_day=False,
-                                      resources=[res])
+    with pytest.raises(InvalidResources):
+        contract.check_resources(res.branch, [res])
 
 
 def test_invalid_appointment_stores_nothing():
     res = f.room()
     start = dt.datetime(2026, 5, 1, 10, tzinfo=UTC)
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidTimes):
         f.appointment([res], start=start, end=start - dt.timedelta(minutes=5))
     assert Appointment.objects.count() == 0
     assert res.changes.count() == 0
