@@ -26,6 +26,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from branches.models import Branch
+
 from . import ical
 from .exceptions import (
     InvalidCalendarData,
@@ -106,6 +108,10 @@ def _check_event(ev: icalendar.Event) -> None:
     _check_date(end, "DTEND")
     if end < start:
         raise InvalidTimes()
+    _check_event_texts(ev)
+
+
+def _check_event_texts(ev: icalendar.Event) -> None:
     for prop, limit in MAX_LENGTHS.items():
         if prop in ev:
             _check_property_text(str(ev[prop]), prop, limit)
@@ -198,7 +204,7 @@ def normalise_times(*, start: dt.datetime, end: dt.datetime, all_day: bool,
     return start, end
 
 
-def check_resources(branch, resources: Iterable[Resource]) -> list[str]:
+def check_resources(branch: Branch | None, resources: Iterable[Resource]) -> list[str]:
     """What an appointment of ``branch`` may book; returns warnings (not refusals).
 
     Rooms and devices are places of one branch, so a location resource of another

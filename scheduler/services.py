@@ -22,10 +22,14 @@ import copy
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
+import icalendar
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+
+from branches.models import Branch
 
 from . import contract, ical, preconditions
 from .exceptions import (
@@ -38,6 +42,7 @@ from .exceptions import (
 )
 from .models import Appointment, Booking, Change, Occurrence, Resource
 
+IfMatch = str | preconditions.EntityTags | None  # a header as sent, or parsed
 # What a write does when it would double-book a resource (P2).
 REFUSE, FLAG = "refuse", "flag"
 
@@ -67,7 +72,7 @@ def _set_fields(appt: Appointment, f: ical.Fields) -> None:
         f.all_day, f.start, f.end, f.timezone, f.rrule)
 
 
-def _index(appt: Appointment, cal) -> ical.TimeIndex:
+def _index(appt: Appointment, cal: icalendar.Calendar) -> ical.TimeIndex:
     idx = ical.index(cal, appt.timezone or appt.branch.timezone)
     appt.first_start, appt.last_end, appt.occurrences_until = idx.first, idx.last, idx.complete_until
     appt.etag = ical.etag_for(appt.ical)
@@ -108,7 +113,7 @@ def _log(resources: dict[int, Resource], entries: list[tuple[int, Appointment, s
             resources[res.pk].sync_revision = res.sync_revision
 
 
-def check_if_match(current: Appointment, if_match) -> None:
+def check_if_match(current: Appointment, if_match: IfMatch) -> None:
     """RFC 9110 §13.1.1 on the row read under the lock: a stale ETag is a 412."""
     tags = preconditions.parse(if_match)
     if tags is not None and not tags.matches(current.etag):
@@ -128,7 +133,7 @@ def _active_resource_ids(appt_id: int) -> set[int]:
                .values_list("resource_id", flat=True))
 
 
-def _relock(appt: Appointment, if_match) -> Appointment:
+def _relock(appt: Appointment, if_match: IfMatch) -> Appointment:
     """The appointment row under lock, after the preconditions that need it."""
     try:
         current = Appointment.objects.select_for_update().get(pk=appt.pk)
@@ -140,7 +145,7 @@ def _relock(appt: Appointment, if_match) -> Appointment:
     return current
 
 
-def _apply_content(appt: Appointment, ical_text: str | None, creating: bool):
+def _apply_content(appt: Appointment, ical_text: str | None, creating: bool) -> icalendar.Calendar:
     """Set the modelled columns and the stored object; returns the parsed calendar."""
     tzname = appt.timezone or appt.branch.timezone
     if ical_text is not None:
@@ -243,7 +248,7 @@ def save_appointment(
     ical_text: str | None = None,
     source: str | None = None,
     names: dict[int, str] | None = None,
-    if_match: str | preconditions.EntityTags | None = None,
+    if_match: IfMatch = None,
     on_conflict: str = FLAG,
     changed_by: str = "",
 ) -> Appointment:
@@ -275,7 +280,7 @@ class _DryRun(Exception):
     pass
 
 
-def check_write(appt: Appointment, **kwargs) -> Appointment:
+def check_write(appt: Appointment, **kwargs: Any) -> Appointment:
     """Run the writer on a copy and roll it back: the same checks and refusals, nothing stored.
 
     Forms call it while validating, so a refusal shows beside its field; the
@@ -290,9 +295,9 @@ def check_write(appt: Appointment, **kwargs) -> Appointment:
         return done.args[0]
 
 
-def create_appointment(*, branch, resources: Iterable[Resource], source: str = Appointment.Source.SCHEDULER,
+def create_appointment(*, branch: Branch, resources: Iterable[Resource], source: str = Appointment.Source.SCHEDULER,
                        ical_text: str | None = None, names: dict[int, str] | None = None,
-                       on_conflict: str = FLAG, changed_by: str = "", **fields) -> Appointment:
+                       on_conflict: str = FLAG, changed_by: str = "", **fields: Any) -> Appointment:
     """A new appointment from modelled fields or from an iCalendar object."""
     appt = Appointment(branch=branch, **fields)
     if ical_text is not None and not fields.get("timezone"):
@@ -305,7 +310,8 @@ def create_appointment(*, branch, resources: Iterable[Resource], source: str = A
         raise
 
 
-def store_object(resource: Resource, name: str, text: str, *, branch, if_match=None, if_none_match=None,
+def store_object(resource: Resource, name: str, text: str, *, branch: Branch, if_match: IfMatch = None,
+                 if_none_match: IfMatch = None,
                  on_conflict: str = FLAG, changed_by: str = "") -> tuple[Appointment, bool]:
     """A client PUTs ``text`` under ``name`` in ``resource``'s calendar (RFC 4791 §5.3.2).
 
@@ -331,7 +337,7 @@ def store_object(resource: Resource, name: str, text: str, *, branch, if_match=N
 
 
 @transaction.atomic
-def delete_appointment(appt: Appointment, *, if_match=None, changed_by: str = "") -> None:
+def delete_appointment(appt: Appointment, *, if_match: IfMatch = None, changed_by: str = "") -> None:
     """Soft-delete (S7): gone from every calendar, kept for restore.
 
     Its bookings are marked with the same instant, so a restore knows which to
@@ -381,7 +387,7 @@ def restore_appointment(appt: Appointment) -> None:
 
 
 @transaction.atomic
-def remove_booking(booking: Booking, *, if_match=None, changed_by: str = "") -> None:
+def remove_booking(booking: Booking, *, if_match: IfMatch = None, changed_by: str = "") -> None:
     """A client deleted the object from one calendar: drop that booking only (S7).
 
     The appointment stays booked on its other resources; when no booking is
