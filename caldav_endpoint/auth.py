@@ -10,11 +10,13 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import unicodedata
 
 from django.http import HttpRequest
 from django.utils import timezone
 
 from servicecreds.authentication import AuthResult, authenticate
+from servicecreds.client_address import client_address
 from servicecreds.models import ServiceCredential
 
 from .errors import DavError
@@ -42,17 +44,19 @@ def basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
     except UnicodeDecodeError:
         text = raw.decode("latin-1")
     username, sep, password = text.partition(":")
-    return (username, password) if sep else None
+    if not sep or any(unicodedata.category(c) == "Cc" for c in username):
+        return None  # a NUL or control character is no username (and PostgreSQL refuses NUL in a query)
+    return username, password
 
 
 def authenticate_request(request: HttpRequest) -> AuthResult:
     pair = basic_credentials(request)
     if pair is None:
         raise unauthorized()
-    result = authenticate(*pair, client=request.META.get("REMOTE_ADDR", ""))
+    client = client_address(request)
+    result = authenticate(*pair, client=client)
     if not result.decision:
-        log.info("CalDAV login refused: user=%r reason=%s ip=%s", pair[0], result.decision.code,
-                 request.META.get("REMOTE_ADDR"))
+        log.info("CalDAV login refused: user=%r reason=%s ip=%s", pair[0], result.decision.code, client)
         raise unauthorized()
     record_use(result.credential, request)
     return result

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -52,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",  # OperationalError in a view → 503 + Retry-After
+    "scheduler.middleware.expansion_budget",  # R1: a bounded number of recurrence instances per request
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -80,8 +83,20 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Concurrent writers (gunicorn workers, a phone and the admin at once): WAL lets readers go on
+    # while one writes; IMMEDIATE takes the write lock at BEGIN, so a transaction waits (busy timeout,
+    # 20 s) instead of failing with "database is locked" when it upgrades from read to write.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    })
+    # Tests use a file, not Django's shared-cache in-memory database: with shared cache SQLite
+    # answers "table is locked" at once instead of waiting, so the live-server race tests would
+    # test a locking mode production never runs in.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-{os.getpid()}.sqlite3")}
+    (BASE_DIR / "var").mkdir(exist_ok=True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -106,6 +121,45 @@ if not DEBUG:
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     }
+
+# HTTPS in production (manage.py check --deploy is clean with DEBUG=0). Not with DEBUG, so that
+# `make run` and the tests work on plain http. Behind a TLS-terminating proxy set
+# SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO (the proxy must set, never pass on, that header),
+# otherwise every request looks like http and SECURE_SSL_REDIRECT loops.
+if not DEBUG:
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading binds the whole domain to HTTPS in every browser for years: the domain
+        # owner's decision (SECURE_HSTS_PRELOAD=1), not a default of this application.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (os.environ["SECURE_PROXY_SSL_HEADER"], "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+# Sent on every response, also with DEBUG, so that the tests prove the pages work under it
+# (config/middleware.py). Scripts only from our own static files. The one inline handler, the
+# language switch in templates/base.html (onchange="this.form.submit()"), is allowed by its hash
+# ('unsafe-hashes'); inline styles (base.html, the admin's <pre style>) are allowed: they cannot run code.
+CONTENT_SECURITY_POLICY = os.environ.get("CONTENT_SECURITY_POLICY", "; ".join([
+    "default-src 'self'",
+    "script-src 'self' 'unsafe-hashes' 'sha256-osjxnKEPL/pQJbFk1dKsF7PYFmTyMWGmVSiL9inhxJY='",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+]))
+# The header that carries the client's address behind our reverse proxy, e.g. HTTP_X_FORWARDED_FOR
+# (right-most entry) or HTTP_X_REAL_IP; empty: REMOTE_ADDR (servicecreds/client_address.py).
+TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER", "")
 
 LOGIN_URL = "/account/login/"
 LOGIN_REDIRECT_URL = "/account/"
@@ -141,12 +195,23 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Contract refusals (scheduler.exceptions) as RFC 9457 problem details with the field named.
+    "EXCEPTION_HANDLER": "scheduler.api.errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {"TITLE": "Terminsync API", "VERSION": "1.0.0"}
 
+# Everything to stderr (the process manager collects it). django.request at ERROR carries the
+# traceback of every unhandled exception, with DEBUG off too (Django's default sends those only to
+# mail_admins). Secrets: Django hides sensitive POST fields and settings in its reports; the filter
+# removes Authorization values, tokens and URL passwords from messages and tracebacks.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"terminsync": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")}},
+    "filters": {"redact_secrets": {"()": "config.log_filters.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
+    "loggers": {
+        "terminsync": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.security": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
 }

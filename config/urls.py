@@ -4,9 +4,12 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from servicecreds.login import ThrottledAdminAuthenticationForm
+
 admin.site.site_header = _("Terminsync – Verwaltung")
 admin.site.site_title = _("Terminsync")
 admin.site.index_title = _("Filialverwaltung und Terminplaner")
+admin.site.login_form = ThrottledAdminAuthenticationForm  # the login throttle (servicecreds/login.py)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,3 +18,5 @@ urlpatterns = [
     path("api/", include("scheduler.api.urls")),
     path("", include("caldav_endpoint.urls")),  # /.well-known/caldav, /caldav/, /principals/, PROPFIND /
 ]
+
+handler500 = "config.middleware.server_error"  # a database outage is a 503, also outside views

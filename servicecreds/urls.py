@@ -2,10 +2,12 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .login import ThrottledAuthenticationForm
 
 urlpatterns = [
     path("", views.account, name="account"),
-    path("login/", auth_views.LoginView.as_view(template_name="account/login.html"), name="login"),
+    path("login/", auth_views.LoginView.as_view(template_name="account/login.html",
+                                                 authentication_form=ThrottledAuthenticationForm), name="login"),
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("credentials/<int:pk>/password/", views.set_password, name="account-credential-password"),
     path("credentials/<int:pk>/test/", views.test_connection, name="account-credential-test"),
