@@ -94,9 +94,7 @@ def _check_event(ev: icalendar.Event) -> None:
         raise InvalidCalendarData(_("Ein VEVENT ohne DTSTART ist kein Termin."), field="start")
     try:
         start, end = ical.event_bounds(ev)
-        for prop in ("RECURRENCE-ID", "EXDATE", "RDATE"):
-            if prop in ev:
-                ev.decoded(prop)
+        _decode_dates(ev)
     except Exception as exc:  # icalendar decodes lazily: bad dates surface here
         raise InvalidCalendarData(_("Ungültige Datumsangabe: %(err)s"), err=str(exc)[:200], field="start") from None
     if not isinstance(start, dt.date) or not isinstance(end, dt.date):
@@ -109,6 +107,16 @@ def _check_event(ev: icalendar.Event) -> None:
     if end < start:
         raise InvalidTimes()
     _check_event_texts(ev)
+
+
+def _decode_dates(ev: icalendar.Event) -> None:
+    """icalendar parses date lists lazily: touch every value now, so a broken one is refused here."""
+    for prop in ("RECURRENCE-ID", "EXDATE", "RDATE"):
+        values = ev.get(prop)
+        for value in values if isinstance(values, list) else ([values] if values is not None else []):
+            for item in getattr(value, "dts", None) or [value]:
+                item.dt  # noqa: B018 - raises on a broken value
+                _check_date(item.dt[0] if isinstance(item.dt, tuple) else item.dt, prop)
 
 
 def _check_event_texts(ev: icalendar.Event) -> None:

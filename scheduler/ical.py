@@ -26,7 +26,7 @@ PRODID = "-//Terminsync//Terminsync Terminplaner//DE"
 UTC = dt.timezone.utc
 # How many occurrences of a bounded series are walked to find its last end;
 # beyond this the series is treated as unbounded (the index stays correct).
-MAX_INDEXED_OCCURRENCES = 20_000
+MAX_INDEXED_OCCURRENCES = 5_000
 MODELLED_STATUS = ("CONFIRMED", "TENTATIVE", "CANCELLED")
 
 
@@ -335,8 +335,57 @@ def _first_start(evs: list[icalendar.Event], tz: dt.tzinfo) -> dt.datetime:
     return first
 
 
+# Window of one expansion step by the series' fastest frequency: a window holds a few hundred
+# instances at most, so a step is cheap and the walk can stop at the cap between steps.
+WINDOWS = {"HOURLY": dt.timedelta(days=14), "DAILY": dt.timedelta(days=366), "WEEKLY": dt.timedelta(days=5 * 366)}
+LONG_WINDOW = dt.timedelta(days=50 * 366)
+FAST = ("SECONDLY", "MINUTELY")
+
+
+def _window(cal: icalendar.Calendar) -> dt.timedelta:
+    freqs = frequencies(cal)
+    if freqs & set(FAST):
+        return dt.timedelta(hours=6)
+    return min((WINDOWS.get(f, LONG_WINDOW) for f in freqs), default=LONG_WINDOW)
+
+
+def _walk(cal: icalendar.Calendar, start: dt.datetime, stop: dt.datetime, tz: dt.tzinfo):
+    """Instances starting in [start, stop), in order, one bounded window at a time (no full list)."""
+    query = recurring_ical_events.of(cal)
+    step, t, seen = _window(cal), start, set()
+    while t < stop:
+        upper = min(t + step, stop)
+        batch = []
+        for occ in query.between(t.astimezone(tz), upper.astimezone(tz)):
+            span = _span(occ, tz)
+            key = (span, str(occ.get("RECURRENCE-ID", "")))
+            if t <= span[0] < upper and key not in seen:
+                batch.append((span, occ))
+                seen.add(key)
+        batch.sort(key=lambda item: item[0])
+        yield from batch
+        seen = {k for k in seen if k[0][0] >= upper}
+        t = upper
+
+
+def _rule_end(cal: icalendar.Calendar, first: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """Where instances certainly stop: the latest UNTIL or moved instance, else far future (COUNT
+    stops the walk at the cap by itself)."""
+    ends = [to_utc(event_bounds(ev)[1], tz) for ev in events(cal) if "DTSTART" in ev]
+    for rule in _rules(cal):
+        if rule.get("COUNT") or not rule.get("UNTIL"):
+            return FAR_FUTURE
+        ends.append(min(to_utc(rule["UNTIL"][0], tz), FAR_FUTURE - dt.timedelta(days=2)))
+    return max(ends, default=first) + dt.timedelta(days=1)
+
+
+def _is_plain(cal: icalendar.Calendar) -> bool:
+    """No RRULE: the instances are the components and their RDATEs, a list as long as the object."""
+    return not _rules(cal)
+
+
 def index(cal: icalendar.Calendar, default_tz: str, now: dt.datetime | None = None) -> TimeIndex:
-    """First start, last end (None for an endless series) and the instances, in one lazy walk.
+    """First start, last end (None for an endless series) and the instances, in one bounded walk.
 
     The walk stops at ``MAX_INDEXED_OCCURRENCES`` *while generating* (a COUNT of
     ten million never builds a list of ten million), and for an endless series
@@ -347,12 +396,14 @@ def index(cal: icalendar.Calendar, default_tz: str, now: dt.datetime | None = No
     if not evs:
         raise InvalidCalendar("the object contains no VEVENT with DTSTART")
     first = _first_start(evs, tz)
-    horizon = max((now or dt.datetime.now(UTC)) + HORIZON, first) if _unbounded(cal) else None
+    unbounded = _unbounded(cal)
+    horizon = max((now or dt.datetime.now(UTC)) + HORIZON, first) if unbounded else None
+    if _is_plain(cal):
+        pairs = [(_span(o, tz), o) for o in recurring_ical_events.of(cal).between(FAR_PAST, FAR_FUTURE)]
+    else:
+        pairs = _walk(cal, min(first, FAR_FUTURE), horizon or _rule_end(cal, first, tz), tz)
     spans: list[tuple[dt.datetime, dt.datetime]] = []
-    for occ in recurring_ical_events.of(cal).after(first.astimezone(tz)):
-        span = _span(occ, tz)
-        if horizon is not None and span[0] >= horizon:
-            return TimeIndex(first, None, spans, horizon)
+    for span, _occ in pairs:
         if len(spans) >= MAX_INDEXED_OCCURRENCES:
             return TimeIndex(first, None, spans, span[0])
         spans.append(span)
@@ -376,21 +427,25 @@ def occurrences(cal: icalendar.Calendar, start: dt.datetime | None, end: dt.date
     The one expansion used by the CalDAV reports and the REST API. Floating and
     all-day values are evaluated in ``default_tz`` (the calendar's zone, RFC 4791
     §7.3): recurring_ical_events reads them in the zone of the query bounds.
-    Instances are generated lazily, in order, and charged to the request's
-    ``Budget``: the walk stops at ``end`` and never builds more than the budget.
+    Every instance is charged to the request's ``Budget``; a series of a
+    frequency the contract refuses (stored before the rule) is walked in small
+    windows, so the budget stops it before it builds a long list.
     """
     tz = zoneinfo.ZoneInfo(default_tz) if isinstance(default_tz, str) else default_tz
     start = max(start or FAR_PAST, FAR_PAST)
     end = min(end or FAR_FUTURE, FAR_FUTURE)
-    out = []
-    for occ in recurring_ical_events.of(cal).after(start.astimezone(tz)):
-        _charge()
-        s, e = _span(occ, tz)
-        if s >= end:
-            break
-        if e > start or (s == e and s >= start):
-            out.append(occ)
-    return out
+    if frequencies(cal) & set(FAST):
+        found = []
+        evs = [ev for ev in events(cal) if "DTSTART" in ev]
+        walk_from = max(start - dt.timedelta(days=1), _first_start(evs, tz)) if evs else start
+        for (s, e), occ in _walk(cal, walk_from, end, tz):
+            _charge()
+            if e > start or (s == e and s >= start):
+                found.append(occ)
+        return found
+    found = recurring_ical_events.of(cal).between(start.astimezone(tz), end.astimezone(tz))
+    _charge(len(found))
+    return found
 
 
 def _transitions(tz: zoneinfo.ZoneInfo, year: int) -> list[tuple[dt.datetime, dt.timedelta, dt.timedelta, str]]:

@@ -28,6 +28,7 @@ import icalendar
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from branches.models import Branch
 
@@ -36,6 +37,7 @@ from .exceptions import (
     AlreadyExists,
     BookingConflict,
     DoesNotExist,
+    InvalidCalendarData,
     PreconditionFailed,
     UidChanged,
     UidConflict,
@@ -73,7 +75,11 @@ def _set_fields(appt: Appointment, f: ical.Fields) -> None:
 
 
 def _index(appt: Appointment, cal: icalendar.Calendar) -> ical.TimeIndex:
-    idx = ical.index(cal, appt.timezone or appt.branch.timezone)
+    try:
+        idx = ical.index(cal, appt.timezone or appt.branch.timezone)
+    except Exception as exc:  # icalendar and the expansion raise many types on broken input
+        raise InvalidCalendarData(_("Die Wiederholungen lassen sich nicht berechnen: %(err)s"),
+                                  err=str(exc)[:200]) from exc
     appt.first_start, appt.last_end, appt.occurrences_until = idx.first, idx.last, idx.complete_until
     appt.etag = ical.etag_for(appt.ical)
     appt.size = len(appt.ical.encode("utf-8"))
