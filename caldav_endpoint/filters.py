@@ -10,12 +10,14 @@ Floating and all-day values are evaluated in the calendar's time zone (§7.3).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from dataclasses import dataclass, field
 
 import icalendar
+from lxml import etree
 
-from scheduler.ical import occurrences
+from scheduler.ical import iter_occurrences
 
 from .davxml import CALDAV, split
 from .errors import DavError
@@ -32,22 +34,54 @@ def invalid(message: str) -> DavError:
     return DavError(403, (CALDAV, "valid-filter"), message)
 
 
+# Every time a query computes with lies in this window: a client may ask for the year 9999
+# (or 0001), but a bound there overflows as soon as it is moved into a local zone or has an
+# event's duration added. The recurrence expansion (scheduler.ical) walks the same window.
+EARLIEST = dt.datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = dt.datetime(2200, 1, 1, tzinfo=UTC)
+UTC_DATE_TIME = re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})T([0-9]{2})([0-9]{2})([0-9]{2})Z")
+
+
 def parse_utc(value: str | None) -> dt.datetime | None:
-    if not value:
+    """RFC 4791 §9.9: start/end are "date with UTC time" values, exactly YYYYMMDDTHHMMSSZ."""
+    if value is None or value == "":
         return None
+    m = UTC_DATE_TIME.fullmatch(value)
     try:
-        return dt.datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        if not m:
+            raise ValueError
+        return dt.datetime(*(int(part) for part in m.groups()), tzinfo=UTC)
     except ValueError:
-        raise invalid(f"time-range values must be UTC date-times, got {value!r}") from None
+        raise invalid(f"time-range values must be UTC date-times (YYYYMMDDTHHMMSSZ), got {value[:40]!r}") from None
 
 
-def parse_time_range(el) -> tuple[dt.datetime | None, dt.datetime | None]:
+def clamp(start: dt.datetime | None, end: dt.datetime | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The part of [start, end) inside [EARLIEST, LATEST]; a range wholly outside it becomes
+    empty (start == end), since nothing is computed out there (CALDAV:max-date-time)."""
+    if start is not None and start >= LATEST:
+        return LATEST, LATEST
+    if end is not None and end <= EARLIEST:
+        return EARLIEST, EARLIEST
+    return (None if start is None else max(start, EARLIEST)), (None if end is None else min(end, LATEST))
+
+
+def is_empty(time_range: tuple[dt.datetime | None, dt.datetime | None]) -> bool:
+    start, end = time_range
+    return start is not None and start == end
+
+
+def parse_time_range(el: etree._Element, *, clamped: bool = True) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The (start, end) of a CALDAV:time-range element; 403 valid-filter if it is not one.
+
+    The values are clamped into [EARLIEST, LATEST] unless ``clamped=False`` (free-busy echoes
+    the requested range). After clamping start may equal end: an empty range, nothing matches.
+    """
     start, end = parse_utc(el.get("start")), parse_utc(el.get("end"))
     if start is None and end is None:
         raise invalid("time-range needs start or end")
     if start and end and end <= start:
         raise invalid("time-range end must be after start")
-    return start, end
+    return clamp(start, end) if clamped else (start, end)
 
 
 @dataclass
@@ -64,7 +98,7 @@ class TextMatch:
         return hit != self.negate
 
 
-def parse_text_match(el) -> TextMatch:
+def parse_text_match(el: etree._Element) -> TextMatch:
     collation = el.get("collation", "i;ascii-casemap")
     if collation not in COLLATIONS:
         raise DavError(403, (CALDAV, "supported-collation"), f"collation {collation} is not supported")
@@ -77,7 +111,7 @@ class ParamFilter:
     is_not_defined: bool = False
     text_match: TextMatch | None = None
 
-    def matches(self, prop) -> bool:
+    def matches(self, prop: object) -> bool:
         params = getattr(prop, "params", {})
         if self.is_not_defined:
             return self.name not in params
@@ -93,7 +127,7 @@ class PropFilter:
     text_match: TextMatch | None = None
     param_filters: list[ParamFilter] = field(default_factory=list)
 
-    def matches(self, comp) -> bool:
+    def matches(self, comp: icalendar.cal.Component) -> bool:
         values = comp.get(self.name)
         values = [] if values is None else (values if isinstance(values, list) else [values])
         if self.is_not_defined:
@@ -115,11 +149,11 @@ class CompFilter:
     prop_filters: list[PropFilter] = field(default_factory=list)
     comp_filters: list[CompFilter] = field(default_factory=list)
 
-    def own_conditions(self, comp, tz) -> bool:
+    def own_conditions(self, comp: icalendar.cal.Component, tz: zoneinfo.ZoneInfo) -> bool:
         return (all(pf.matches(comp) for pf in self.prop_filters)
                 and all(cf.matches_in(comp, tz) for cf in self.comp_filters))
 
-    def matches_in(self, parent, tz) -> bool:
+    def matches_in(self, parent: icalendar.cal.Component, tz: zoneinfo.ZoneInfo) -> bool:
         """Does ``parent`` contain a component matching this filter?"""
         comps = [c for c in parent.subcomponents if c.name == self.name]
         if self.is_not_defined:
@@ -128,13 +162,15 @@ class CompFilter:
             return False
         if self.time_range is not None:
             # VEVENT only (checked when parsing): recurrence-aware overlap, per instance
+            if is_empty(self.time_range):
+                return False
             start, end = self.time_range
-            instances = occurrences(parent, start, end, tz)
+            instances = iter_occurrences(parent, start, end, tz)  # lazy: stops at the first match
             return any(self.own_conditions(inst, tz) for inst in instances)
         return any(self.own_conditions(c, tz) for c in comps)
 
 
-def parse_comp_filter(el, depth: int = 0) -> CompFilter:
+def parse_comp_filter(el: etree._Element, depth: int = 0) -> CompFilter:
     name = el.get("name", "").upper()
     if not name:
         raise invalid("comp-filter needs a name")
@@ -158,7 +194,7 @@ def parse_comp_filter(el, depth: int = 0) -> CompFilter:
     return cf
 
 
-def parse_prop_filter(el) -> PropFilter:
+def parse_prop_filter(el: etree._Element) -> PropFilter:
     name = el.get("name", "").upper()
     if not name:
         raise invalid("prop-filter needs a name")
@@ -213,9 +249,10 @@ class Query:
 
     @property
     def matches_nothing(self) -> bool:
-        """A calendar of VEVENTs has no VTODO/VJOURNAL: such queries are empty, not unsupported."""
-        return any(cf.name not in ("VEVENT", "VTIMEZONE") and not cf.is_not_defined
-                   for cf in self.root.comp_filters)
+        """A calendar of VEVENTs has no VTODO/VJOURNAL: such queries are empty, not unsupported;
+        nor has it anything in a time-range wholly outside the computed window."""
+        return any((cf.name not in ("VEVENT", "VTIMEZONE") or (cf.time_range and is_empty(cf.time_range)))
+                   and not cf.is_not_defined for cf in self.root.comp_filters)
 
     def matches(self, cal: icalendar.Calendar) -> bool:
         holder = icalendar.Calendar()
@@ -223,7 +260,7 @@ class Query:
         return self.root.matches_in(holder, self.tz)
 
 
-def compile_filter(filter_el, tzname: str) -> Query:
+def compile_filter(filter_el: etree._Element | None, tzname: str) -> Query:
     if filter_el is None:
         raise invalid("calendar-query needs a filter")
     comps = [c for c in filter_el if split(c.tag) == (CALDAV, "comp-filter")]

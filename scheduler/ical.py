@@ -264,7 +264,7 @@ def frequencies(cal: icalendar.Calendar) -> set[str]:
 HORIZON = dt.timedelta(days=3 * 366)
 # Instances one read may generate in Python (calendar-query past the horizon, expand, free-busy,
 # REST range): a request that needs more is refused instead of stalling a worker.
-REQUEST_EXPANSION_BUDGET = 50_000
+REQUEST_EXPANSION_BUDGET = 20_000
 
 
 class ExpansionLimit(Exception):
@@ -379,6 +379,13 @@ def _rule_end(cal: icalendar.Calendar, first: dt.datetime, tz: dt.tzinfo) -> dt.
     return max(ends, default=first) + dt.timedelta(days=1)
 
 
+def _short(cal: icalendar.Calendar) -> bool:
+    """Every rule ends by COUNT within the index cap: the whole series is a short list."""
+    rules = _rules(cal)
+    return bool(rules) and all(rule.get("COUNT") and int(rule["COUNT"][0]) <= MAX_INDEXED_OCCURRENCES
+                               for rule in rules)
+
+
 def _is_plain(cal: icalendar.Calendar) -> bool:
     """No RRULE: the instances are the components and their RDATEs, a list as long as the object."""
     return not _rules(cal)
@@ -420,32 +427,52 @@ FAR_PAST = dt.datetime(1900, 1, 1, tzinfo=UTC)
 FAR_FUTURE = dt.datetime(2200, 1, 1, tzinfo=UTC)
 
 
-def occurrences(cal: icalendar.Calendar, start: dt.datetime | None, end: dt.datetime | None,
-                default_tz: str | dt.tzinfo) -> list[icalendar.Event]:
-    """The instances of the object overlapping [start, end), as VEVENT components.
+def _longest(evs: list[icalendar.Event]) -> dt.timedelta:
+    """The longest component: how far before a range an instance may start and still overlap it."""
+    longest = dt.timedelta(days=1)
+    for ev in evs:
+        s, e = event_bounds(ev)
+        longest = max(longest, e - s if isinstance(s, dt.datetime) == isinstance(e, dt.datetime) else longest)
+    return longest
 
-    The one expansion used by the CalDAV reports and the REST API. Floating and
-    all-day values are evaluated in ``default_tz`` (the calendar's zone, RFC 4791
-    §7.3): recurring_ical_events reads them in the zone of the query bounds.
-    Every instance is charged to the request's ``Budget``; a series of a
-    frequency the contract refuses (stored before the rule) is walked in small
-    windows, so the budget stops it before it builds a long list.
+
+def iter_occurrences(cal: icalendar.Calendar, start: dt.datetime | None, end: dt.datetime | None,
+                     default_tz: str | dt.tzinfo):
+    """The instances overlapping [start, end), lazily, in order, each charged to the request's ``Budget``.
+
+    A series is walked in bounded windows from where an instance could first
+    overlap the range, so a caller that needs only the first match (a time-range
+    filter) stops early, and no caller ever builds more than its budget.
+    Floating and all-day values are evaluated in ``default_tz`` (RFC 4791 §7.3).
     """
     tz = zoneinfo.ZoneInfo(default_tz) if isinstance(default_tz, str) else default_tz
     start = max(start or FAR_PAST, FAR_PAST)
     end = min(end or FAR_FUTURE, FAR_FUTURE)
-    if frequencies(cal) & set(FAST):
-        found = []
-        evs = [ev for ev in events(cal) if "DTSTART" in ev]
-        walk_from = max(start - dt.timedelta(days=1), _first_start(evs, tz)) if evs else start
-        for (s, e), occ in _walk(cal, walk_from, end, tz):
+    if start >= end:
+        return
+    if _is_plain(cal) or _short(cal):  # one call: at most MAX_INDEXED_OCCURRENCES instances exist at all
+        for occ in recurring_ical_events.of(cal).between(start.astimezone(tz), end.astimezone(tz)):
             _charge()
-            if e > start or (s == e and s >= start):
-                found.append(occ)
-        return found
-    found = recurring_ical_events.of(cal).between(start.astimezone(tz), end.astimezone(tz))
-    _charge(len(found))
-    return found
+            yield occ
+        return
+    evs = [ev for ev in events(cal) if "DTSTART" in ev]
+    walk_from = max(start - _longest(evs), _first_start(evs, tz)) if evs else start
+    for (s, e), occ in _walk(cal, walk_from, min(end, _rule_end(cal, walk_from, tz)), tz):
+        _charge()
+        if e > start or (s == e and s >= start):
+            yield occ
+
+
+def occurrences(cal: icalendar.Calendar, start: dt.datetime | None, end: dt.datetime | None,
+                default_tz: str | dt.tzinfo) -> list[icalendar.Event]:
+    """All instances overlapping [start, end) as VEVENT components (see ``iter_occurrences``)."""
+    return list(iter_occurrences(cal, start, end, default_tz))
+
+
+def occurs(cal: icalendar.Calendar, start: dt.datetime | None, end: dt.datetime | None,
+           default_tz: str | dt.tzinfo) -> bool:
+    """Whether any instance overlaps [start, end): stops at the first one."""
+    return next(iter_occurrences(cal, start, end, default_tz), None) is not None
 
 
 def _transitions(tz: zoneinfo.ZoneInfo, year: int) -> list[tuple[dt.datetime, dt.timedelta, dt.timedelta, str]]:
