@@ -6,11 +6,13 @@ credential may not see resolves to 404 exactly like one that does not exist.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
-from urllib.parse import unquote
+from urllib.parse import quote, unquote, unquote_to_bytes, urlsplit
 
 from django.http import HttpRequest
+from django.utils.encoding import repercent_broken_unicode
 
 from scheduler.models import Resource
 from servicecreds import access, urls_for
@@ -71,7 +73,8 @@ class DavContext:
         return urls_for.calendar_path(self.credential, resource)
 
     def object_path(self, resource: Resource, name: str) -> str:
-        return self.calendar_path(resource) + name
+        """The href of an object, percent-encoded (``urls_for.object_path``)."""
+        return urls_for.object_path(self.credential, resource, name)
 
     @cached_property
     def preferences(self) -> dict:
@@ -84,9 +87,65 @@ class DavContext:
         return Target(CALENDAR, self.calendar_path(resource), resource=resource, decision=decision)
 
 
+MAX_NAME = 255  # Booking.name
+
+
+def request_path(request: HttpRequest) -> str:
+    """The request path as the client sent it, still percent-encoded.
+
+    The WSGI server has already decoded PATH_INFO once (so ``request.path`` holds
+    ``/`` where the client wrote ``%2F``, and decoding it again would turn
+    ``%252e%252e`` into ``..``). gunicorn passes the undecoded target as RAW_URI,
+    uWSGI and mod_wsgi as REQUEST_URI; it is used when it decodes to
+    ``request.path``. Otherwise ``request.path`` is encoded again, so that
+    ``resolve`` decodes it back exactly once. (Only the raw form can tell a ``%2F``
+    from a ``/``, or broken UTF-8 from a name with "%FF" in it: Django re-encodes
+    such bytes in ``request.path``.)
+    """
+    for key in ("RAW_URI", "REQUEST_URI"):
+        raw = request.META.get(key)
+        if raw:
+            path = urlsplit(raw).path
+            if repercent_broken_unicode(unquote_to_bytes(path)).decode() == request.path:
+                return path
+    return quote(request.path, safe="/")
+
+
+def path_segments(path: str) -> list[str]:
+    """Split a percent-encoded path on "/" first, then decode each segment exactly once.
+
+    A ``%2F`` therefore stays inside its segment (and is refused in an object name).
+    """
+    try:
+        segments = [unquote(s, errors="strict") for s in path.split("/") if s]
+    except UnicodeDecodeError:
+        raise DavError(400, message="the request path is not valid UTF-8") from None
+    for segment in segments:
+        if any(unicodedata.category(c) == "Cc" for c in segment):
+            raise DavError(400, message="control characters are not allowed in a path")
+    return segments
+
+
+def object_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a calendar object, or None if it can."""
+    if name in (".", ".."):
+        return f"{name!r} is not an object name"
+    if "/" in name or "\\" in name:
+        return "an object name cannot contain / or \\"
+    if any(unicodedata.category(c) == "Cc" for c in name):
+        return "an object name cannot contain control characters"
+    if len(name) > MAX_NAME:
+        return f"an object name has at most {MAX_NAME} characters"
+    return None
+
+
 def resolve(path: str, credential: ServiceCredential) -> Target:
-    """Map a request path to a Target, or raise 404 for anything this credential cannot see."""
-    segments = [unquote(s) for s in path.strip("/").split("/") if s]
+    """Map a request path (percent-encoded, see ``request_path``) to a Target.
+
+    Raises 404 for anything this credential cannot see, 400 for a malformed path or
+    an object name that cannot be stored (nothing is looked up or written then).
+    """
+    segments = path_segments(path)
     if not segments or segments == ["caldav"] or segments == ["principals"]:
         return Target(ROOT, "/" + "/".join(segments) + ("/" if segments else ""))
     head, rest = segments[0], segments[1:]
@@ -106,6 +165,9 @@ def resolve(path: str, credential: ServiceCredential) -> Target:
         return Target(CALENDAR, urls_for.calendar_path(credential, resource), resource=resource,
                       decision=decision)
     if len(rest) == 3:
-        return Target(OBJECT, urls_for.calendar_path(credential, resource) + rest[2], resource=resource,
+        problem = object_name_problem(rest[2])
+        if problem:
+            raise DavError(400, message=problem)
+        return Target(OBJECT, urls_for.object_path(credential, resource, rest[2]), resource=resource,
                       name=rest[2], decision=decision)
     raise DavError(404, message="not found")

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.utils.http import http_date
 from lxml import etree
 
 from scheduler import ical
+from scheduler.contract import MAX_OBJECT_SIZE
 
 from . import sync
 from .context import CALENDAR, HOME, OBJECT, PRINCIPAL, ROOT, DavContext, Target
@@ -22,7 +22,7 @@ from .davxml import CALDAV, CS, DAV, ICAL, element, href, sub
 
 ALL = {ROOT, PRINCIPAL, HOME, CALENDAR, OBJECT}
 COLLECTION_KINDS = {ROOT, PRINCIPAL, HOME, CALENDAR}
-MAX_RESOURCE_SIZE = getattr(settings, "CALDAV_MAX_RESOURCE_SIZE", 1024 * 1024)
+MAX_RESOURCE_SIZE = MAX_OBJECT_SIZE  # the contract's limit, advertised (RFC 4791 §5.2.5)
 MIN_DATE_TIME = "19000101T000000Z"
 MAX_DATE_TIME = "20991231T235959Z"
 

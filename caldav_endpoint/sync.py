@@ -6,9 +6,13 @@ and the revision, so a token of another calendar is recognised as foreign.
 
 from __future__ import annotations
 
+import re
+
 from scheduler.models import Resource
 
 PREFIX = "urn:terminsync:sync:"
+REVISION = re.compile(r"[0-9]{1,19}")
+MAX_REVISION = 2**63 - 1
 
 
 def sync_token(resource: Resource, revision: int | None = None) -> str:
@@ -20,9 +24,13 @@ def parse_sync_token(token: str, resource: Resource) -> int | None:
     if not token.startswith(PREFIX):
         return None
     slug, _, rev = token[len(PREFIX):].rpartition(":")
-    if slug != resource.slug or not rev.isdigit():
+    # ASCII digits only (str.isdigit() also takes "²", which int() refuses) and within
+    # the BigIntegerField the revision is compared with (PostgreSQL would overflow).
+    if slug != resource.slug or not REVISION.fullmatch(rev):
         return None
     revision = int(rev)
+    if revision > MAX_REVISION:
+        return None
     if revision > resource.sync_revision or revision < resource.sync_floor:
         return None
     return revision

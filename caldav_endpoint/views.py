@@ -10,6 +10,7 @@ import logging
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, HttpResponseRedirect
 from django.views.decorators.csrf import csrf_exempt
 
+from scheduler import ical
 from scheduler.exceptions import AppointmentRefused
 from servicecreds import access
 from servicecreds.models import ServiceCredential
@@ -17,6 +18,7 @@ from servicecreds.models import ServiceCredential
 from . import errors, refusals
 from .auth import authenticate_request
 from .context import DavContext, request_path, resolve
+from .davxml import DAV
 from .errors import DavError
 from .methods import HANDLERS, options
 
@@ -57,6 +59,9 @@ def serve(request: HttpRequest, path: str, credential: ServiceCredential,
             return handler(ctx)
         except AppointmentRefused as exc:
             raise refusals.to_dav_error(exc, ctx.object_path) from None
+        except ical.ExpansionLimit:
+            raise DavError(507, (DAV, "number-of-matches-within-limits"),
+                           "the request would expand too many recurrence instances; narrow the time range") from None
     except DavError as exc:
         if exc.status >= 500:
             log.error("CalDAV %s %s failed: %s", request.method, path, exc.message)

@@ -41,7 +41,7 @@ from .exceptions import (
 )
 from .models import Appointment, Occurrence, Resource
 
-MAX_OBJECT_SIZE = getattr(settings, "SCHEDULER_MAX_OBJECT_SIZE", 1024 * 1024)
+MAX_OBJECT_SIZE = getattr(settings, "CALDAV_MAX_RESOURCE_SIZE", 1024 * 1024)  # bytes of one iCalendar object
 ALLOWED_COMPONENTS = {"VEVENT", "VTIMEZONE"}
 # Column sizes of the modelled properties (PostgreSQL enforces them; SQLite does not).
 MAX_LENGTHS = {"UID": 255, "SUMMARY": 255, "LOCATION": 255}
@@ -252,6 +252,11 @@ class Conflict:
             "res": self.resource.name, "when": local.strftime("%d.%m.%Y %H:%M"), "title": self.other_title}
 
 
+def blocks_resources(*, all_day: bool, status: str) -> bool:
+    """P2: whether an appointment occupies its resources. Cancelled and all-day ones do not."""
+    return not all_day and status != Appointment.Status.CANCELLED
+
+
 def find_conflicts(spans: list[tuple[dt.datetime, dt.datetime]], resources: Iterable[Resource], *,
                    exclude: Appointment | None = None, all_day: bool = False,
                    status: str = Appointment.Status.CONFIRMED) -> list[Conflict]:
@@ -263,7 +268,7 @@ def find_conflicts(spans: list[tuple[dt.datetime, dt.datetime]], resources: Iter
     "Inventur", not a booking). The shared test of the writer and the planner.
     """
     resources = {r.pk: r for r in resources}
-    if all_day or status == Appointment.Status.CANCELLED or not spans or not resources:
+    if not blocks_resources(all_day=all_day, status=status) or not spans or not resources:
         return []
     spans = sorted(spans)[:MAX_CONFLICT_SPANS]
     lo, hi = spans[0][0], max(e for _, e in spans)

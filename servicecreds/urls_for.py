@@ -23,6 +23,21 @@ def calendar_path(credential, resource) -> str:
     return f"{home_path(credential)}{resource.slug}/"
 
 
+# RFC 3986 §3.3 pchar: sub-delims, ":" and "@" stay as they are, so an href a client made
+# (iOS and DAVx5 name objects "<uid>.ics", and UIDs often carry "@") comes back unchanged.
+SEGMENT_SAFE = "!$&'()*+,;=:@"
+
+
+def quote_segment(name: str) -> str:
+    """One path segment, percent-encoded once: "/", "%", "?", "#", spaces and non-ASCII are escaped."""
+    return quote(name, safe=SEGMENT_SAFE)
+
+
+def object_path(credential, resource, name: str) -> str:
+    """The href of a calendar object; fetching it again reaches the same object."""
+    return calendar_path(credential, resource) + quote_segment(name)
+
+
 def absolute(path: str) -> str:
     return settings.TERMINSYNC_BASE_URL.rstrip("/") + path
 

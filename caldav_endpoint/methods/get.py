@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.utils.http import http_date
 
+from scheduler import preconditions
+
 from .. import store
 from ..context import CALENDAR, OBJECT, DavContext
 from ..errors import DavError
@@ -21,7 +23,8 @@ def handle(ctx: DavContext) -> HttpResponse:
     if obj is None:
         raise DavError(404, message="no such object")
     etag = f'"{obj.etag}"'
-    if ctx.request.META.get("HTTP_IF_NONE_MATCH", "").strip() in (etag, "*"):
+    none_match = preconditions.parse(ctx.request.META.get("HTTP_IF_NONE_MATCH"))
+    if none_match is not None and none_match.matches_weakly(obj.etag):  # RFC 9110 §13.1.2
         resp = HttpResponse(status=304)
     else:
         body = obj.ical.encode("utf-8")

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 from servicecreds import access
 
 from .. import store
 from ..context import CALENDAR, HOME, OBJECT, DavContext, Target
-from ..davxml import DAV, multistatus, parse_xml, response, split, xml_response
+from ..davxml import DAV, multistatus, parse_request_body, response, split, xml_response
 from ..errors import DavError
 from ..props import render_props
 
 
-def parse_request(body: bytes):
+def parse_request(request: HttpRequest) -> tuple[str, list[tuple[str, str]]]:
     """(mode, names): mode is 'allprop', 'propname' or 'prop'; names are (ns, name) pairs."""
-    root = parse_xml(body)
+    root = parse_request_body(request)
     if root is None:
         return "allprop", []
     if split(root.tag) != (DAV, "propfind"):
@@ -47,7 +47,7 @@ def handle(ctx: DavContext) -> HttpResponse:
     depth = ctx.depth
     if depth not in ("0", "1"):
         raise DavError(403, (DAV, "propfind-finite-depth"), "Depth: infinity is not supported")
-    mode, names = parse_request(ctx.request.body)
+    mode, names = parse_request(ctx.request)
     target = ctx.target
     if target.kind == OBJECT:
         target.obj = store.get_object(target.resource, target.name, with_data=False)

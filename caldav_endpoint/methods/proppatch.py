@@ -10,31 +10,42 @@ from __future__ import annotations
 import re
 
 from django.http import HttpResponse
+from lxml import etree
 
 from ..context import CALENDAR, DavContext
-from ..davxml import DAV, ICAL, element, multistatus, parse_xml, response, split, xml_response
+from ..davxml import DAV, ICAL, element, multistatus, parse_request_body, response, split, xml_response
 from ..errors import DavError
 from ..models import CalendarPreference
 
 WRITABLE = {(DAV, "displayname"): "displayname", (ICAL, "calendar-color"): "color",
             (ICAL, "calendar-order"): "order"}
-COLOR = re.compile(r"^#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?$")
+COLOR = re.compile(r"#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?")
+ORDER = re.compile(r"[+-]?[0-9]{1,10}")  # ASCII only: int() would also take "١٢" or "1_0"
+ORDER_RANGE = (-(2**31), 2**31 - 1)  # CalendarPreference.order is an IntegerField
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # PostgreSQL text cannot hold NUL at all
 
 
-def _value(key, el):
+def _value(key: tuple[str, str], el: etree._Element | None) -> str | int | None:
+    """The value to store, or ValueError (a 409 propstat for this property, RFC 4918 §9.2.1)."""
     text = (el.text or "").strip() if el is not None else ""
     field = WRITABLE[key]
     if field == "color":
-        if text and not COLOR.match(text):
+        if text and not COLOR.fullmatch(text):
             raise ValueError
         return text
     if field == "order":
-        return int(text) if text else None
+        if not text:
+            return None
+        if not ORDER.fullmatch(text) or not ORDER_RANGE[0] <= int(text) <= ORDER_RANGE[1]:
+            raise ValueError
+        return int(text)
+    if CONTROL.search(text):
+        raise ValueError
     return text[:200]
 
 
-def handle(ctx: DavContext) -> HttpResponse:
-    root = parse_xml(ctx.request.body)
+def operations(root: etree._Element | None) -> list[tuple[str, tuple[str, str], etree._Element]]:
+    """(op, property name, element) in document order; op is "set" or "remove"."""
     if root is None or split(root.tag) != (DAV, "propertyupdate"):
         raise DavError(400, message="expected DAV:propertyupdate")
     ops = []
@@ -45,6 +56,11 @@ def handle(ctx: DavContext) -> HttpResponse:
         for prop in action.findall(f"{{{DAV}}}prop"):
             for el in prop:
                 ops.append((kind[1], split(el.tag), el))
+    return ops
+
+
+def handle(ctx: DavContext) -> HttpResponse:
+    ops = operations(parse_request_body(ctx.request))
     results: dict[tuple, int] = {}
     updates = {}
     for op, key, el in ops:

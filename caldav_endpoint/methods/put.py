@@ -10,11 +10,11 @@ under the writer's lock; refusals are translated in ``views.serve``.
 
 from __future__ import annotations
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 
 from scheduler import services
 
+from ..body import BodyTooLarge, read_body
 from ..context import OBJECT, DavContext
 from ..davxml import CALDAV
 from ..errors import DavError
@@ -25,21 +25,17 @@ def _too_big() -> DavError:
     return DavError(403, (CALDAV, "max-resource-size"), f"Objects are limited to {MAX_RESOURCE_SIZE} bytes")
 
 
-def read_body(ctx: DavContext) -> str:
-    declared = ctx.request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isdigit() and int(declared) > MAX_RESOURCE_SIZE:
-        raise _too_big()
+def read_object(ctx: DavContext) -> str:
+    """The body as text: any framing (``body.read_body``), a calendar media type, UTF-8 (RFC 4791 §5.3.2)."""
     try:
-        body = ctx.request.body
-    except RequestDataTooBig:
+        raw = read_body(ctx.request, MAX_RESOURCE_SIZE)
+    except BodyTooLarge:
         raise _too_big() from None
-    if len(body) > MAX_RESOURCE_SIZE:
-        raise _too_big()
     ctype = ctx.request.META.get("CONTENT_TYPE", "text/calendar").split(";")[0].strip().lower()
     if ctype and ctype not in ("text/calendar", "application/octet-stream", "text/plain"):
         raise DavError(403, (CALDAV, "supported-calendar-data"), f"unsupported content type {ctype}")
     try:
-        return body.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError:
         raise DavError(403, (CALDAV, "supported-calendar-data"), "iCalendar must be UTF-8") from None
 
@@ -56,7 +52,7 @@ def handle(ctx: DavContext) -> HttpResponse:
         raise DavError(405, message="PUT is only allowed on calendar objects")
     t.require_write()
     appt, created = services.store_object(
-        t.resource, t.name, read_body(ctx), branch=ctx.credential.branch,
+        t.resource, t.name, read_object(ctx), branch=ctx.credential.branch,
         if_match=ctx.request.META.get("HTTP_IF_MATCH"), if_none_match=ctx.request.META.get("HTTP_IF_NONE_MATCH"),
         on_conflict=conflict_policy(ctx), changed_by=f"CalDAV: {ctx.credential.username}")
     resp = HttpResponse(status=201 if created else 204)

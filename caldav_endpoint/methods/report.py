@@ -5,13 +5,13 @@ from __future__ import annotations
 from django.http import HttpResponse
 
 from ..context import DavContext
-from ..davxml import DAV, parse_xml, split
+from ..davxml import DAV, parse_request_body, split
 from ..errors import DavError
 from ..reports import REPORTS
 
 
 def handle(ctx: DavContext) -> HttpResponse:
-    root = parse_xml(ctx.request.body)
+    root = parse_request_body(ctx.request)
     if root is None:
         raise DavError(400, message="REPORT needs a body")
     handler = REPORTS.get(split(root.tag))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from ..calendar_data import shaper
-from ..context import CALENDAR, OBJECT, DavContext, Target
+from ..context import CALENDAR, OBJECT, DavContext, Target, object_name_problem, path_segments
 from ..davxml import CALDAV, DAV, response, split
 from ..errors import DavError
 from ..props import render_props
@@ -44,10 +44,18 @@ def add_object(ctx: DavContext, ms, obj, names) -> None:
 
 
 def name_from_href(ctx: DavContext, href: str) -> str | None:
-    """The object name if ``href`` points into this calendar, else None."""
-    path = unquote(urlsplit(href.strip()).path)
-    base = unquote(ctx.calendar_path(ctx.target.resource))
-    if not path.startswith(base):
+    """The object name if ``href`` points into this calendar, else None.
+
+    The href is split and each segment decoded once, exactly as a request path is
+    (``context.path_segments``), so it finds what a GET of the same href finds.
+    """
+    base = ctx.calendar_path(ctx.target.resource)
+    try:
+        segments = path_segments(urlsplit(urljoin(base, href.strip())).path)
+    except (DavError, ValueError):
         return None
-    name = path[len(base):]
-    return name if name and "/" not in name else None
+    parent = path_segments(base)
+    if len(segments) != len(parent) + 1 or [s.lower() for s in segments[:-1]] != [s.lower() for s in parent]:
+        return None
+    name = segments[-1]
+    return None if object_name_problem(name) else name

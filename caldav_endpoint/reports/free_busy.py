@@ -7,19 +7,23 @@ import zoneinfo
 
 import icalendar
 from django.http import HttpResponse
+from lxml import etree
 
 from scheduler import ical
+from scheduler.models import Resource
 
 from .. import store
+from ..context import DavContext
 from ..davxml import CALDAV
 from ..errors import DavError
-from ..filters import parse_time_range
+from ..filters import clamp, parse_time_range
 from .common import calendar_only
 
 UTC = dt.timezone.utc
+Period = tuple[dt.datetime, dt.datetime, str]
 
 
-def busy_periods(resource, start, end) -> list[tuple[dt.datetime, dt.datetime, str]]:
+def busy_periods(resource: Resource, start: dt.datetime, end: dt.datetime) -> list[Period]:
     tz = zoneinfo.ZoneInfo(resource.branch.timezone)
     periods = []
     for obj in store.objects_in_range(resource, start, end, with_data=True):
@@ -36,7 +40,7 @@ def busy_periods(resource, start, end) -> list[tuple[dt.datetime, dt.datetime, s
     return merge(sorted(periods))
 
 
-def merge(periods):
+def merge(periods: list[Period]) -> list[Period]:
     out = []
     for s, e, kind in periods:
         if out and out[-1][2] == kind and s <= out[-1][1]:
@@ -46,22 +50,24 @@ def merge(periods):
     return out
 
 
-def handle(ctx, root):
+def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
     calendar_only(ctx)
     tr = root.find(f"{{{CALDAV}}}time-range")
     if tr is None:
         raise DavError(400, message="free-busy-query needs a time-range")
-    start, end = parse_time_range(tr)
-    if start is None or end is None:
+    requested = parse_time_range(tr, clamped=False)
+    if None in requested:
         raise DavError(400, message="free-busy-query needs start and end")
+    start, end = clamp(*requested)  # the busy times are computed inside the window only
     cal = icalendar.Calendar()
     cal.add("PRODID", ical.PRODID)
     cal.add("VERSION", "2.0")
     fb = icalendar.FreeBusy()
     fb.add("DTSTAMP", dt.datetime.now(UTC))
-    fb.add("DTSTART", start)
-    fb.add("DTEND", end)
-    for s, e, kind in busy_periods(ctx.target.resource, start, end):
+    fb.add("DTSTART", requested[0])  # RFC 4791 §7.10: the requested range, as asked
+    fb.add("DTEND", requested[1])
+    periods = busy_periods(ctx.target.resource, start, end) if end > start else []
+    for s, e, kind in periods:
         fb.add("FREEBUSY", (s, e), parameters={"FBTYPE": kind})
     cal.add_component(fb)
     return HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")

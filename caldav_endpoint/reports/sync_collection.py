@@ -14,26 +14,34 @@
 
 from __future__ import annotations
 
+import re
+
+from django.http import HttpResponse
+from lxml import etree
+
 from .. import store, sync
+from ..context import DavContext
 from ..davxml import DAV, multistatus, response, sub, xml_response
 from ..errors import DavError
 from .common import add_object, calendar_only, requested
 
+NRESULTS = re.compile(r"[0-9]{1,9}")  # ASCII digits; more than 10^9 results is no limit anyway
 
-def _limit(root) -> int | None:
+
+def _limit(root: etree._Element) -> int | None:
     el = root.find(f"{{{DAV}}}limit/{{{DAV}}}nresults")
     if el is None:
         return None
-    try:
-        value = int((el.text or "").strip())
-    except ValueError:
-        raise DavError(400, message="DAV:nresults must be a number") from None
+    text = (el.text or "").strip()
+    if not NRESULTS.fullmatch(text):
+        raise DavError(400, message="DAV:nresults must be a positive number")
+    value = int(text)
     if value < 1:
         raise DavError(400, message="DAV:nresults must be positive")
     return value
 
 
-def handle(ctx, root):
+def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
     calendar_only(ctx)
     resource = ctx.target.resource
     token_el = root.find(f"{{{DAV}}}sync-token")
