@@ -1,13 +1,26 @@
 from django.contrib import admin
 
 from .models import Branch
+from .scope import BranchScopedAdmin
 
 
 @admin.register(Branch)
-class BranchAdmin(admin.ModelAdmin):
+class BranchAdmin(BranchScopedAdmin, admin.ModelAdmin):
+    """A branch manager sees the branches they manage; only a superuser adds branches (B1)."""
+
+    branch_field = "pk"
     list_display = ["name", "code", "timezone", "active"]
     list_filter = ["active"]
     search_fields = ["name", "code"]
+    filter_horizontal = ["managers"]
+
+    def has_add_permission(self, request):
+        return request.user.is_superuser and super().has_add_permission(request)
+
+    def get_readonly_fields(self, request, obj=None):
+        """Who administers a branch is decided by a superuser, never by the branch's own managers."""
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if request.user.is_superuser else [*readonly, "managers"]
 
 
 _app_list = admin.site.get_app_list

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import zoneinfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -37,14 +39,29 @@ class Branch(models.Model):
         default=ConflictPolicy.ACCEPT,
         help_text=_("Was geschieht, wenn ein Telefon eine bereits belegte Ressource ein zweites Mal bucht."),
     )
+    # The planner's time axis (issue 11): the grid shows the hours between opening and closing.
+    opens = models.TimeField(_("öffnet um"), default=datetime.time(8, 0),
+                             help_text=_("Beginn der Zeitachse im Terminplaner."))
+    closes = models.TimeField(_("schließt um"), default=datetime.time(19, 0),
+                              help_text=_("Ende der Zeitachse im Terminplaner."))
+    # B1: who administers this branch (see branches/scope.py, the one scope rule).
+    managers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("Filialleitung"), blank=True, related_name="managed_branches",
+        help_text=_("Benutzer, die diese Filiale verwalten (Gruppe „Filialleiter“, Mitarbeiter-Status)."),
+    )
 
     class Meta:
         verbose_name = _("Filiale")
         verbose_name_plural = _("Filialen")
         ordering = ["name"]
+        permissions = [("use_api", _("REST-API nutzen"))]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        if self.opens is not None and self.closes is not None and self.closes <= self.opens:
+            raise ValidationError({"closes": _("Die Filiale muss nach ihrer Öffnung schließen.")})
 
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:

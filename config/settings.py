@@ -191,7 +191,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.DjangoModelPermissions"],
+    # A2: a login with "REST-API nutzen" plus model permissions, also for any future view.
+    "DEFAULT_PERMISSION_CLASSES": ["scheduler.api.permissions.ApiUser", "scheduler.api.permissions.ModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

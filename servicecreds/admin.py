@@ -6,13 +6,14 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.mail import send_mail
 from django.http import Http404, HttpResponseRedirect, JsonResponse
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from branches.scope import BranchScopedAdmin, scope_resources
 from caldav_endpoint import probe
+from scheduler.models import Resource
 
 from . import access, selector, urls_for
 from .forms import ServiceCredentialForm, SetServicePasswordForm
@@ -36,7 +37,7 @@ class PasswordSetFilter(admin.SimpleListFilter):
 
 
 @admin.register(ServiceCredential)
-class ServiceCredentialAdmin(admin.ModelAdmin):
+class ServiceCredentialAdmin(BranchScopedAdmin, admin.ModelAdmin):
     form = ServiceCredentialForm
     change_form_template = "admin/servicecreds/servicecredential/change_form.html"
     list_display = ["username", "user", "employee_name", "branch", "service_class", "confirmed", "valid_from",
@@ -92,10 +93,16 @@ class ServiceCredentialAdmin(admin.ModelAdmin):
         ] + super().get_urls()
 
     def _credential(self, request, pk, *, change=True):
-        cred = get_object_or_404(ServiceCredential.objects.select_related("user", "branch"), pk=pk)
-        if not (self.has_change_permission(request, cred) if change else self.has_view_permission(request, cred)):
+        """The credential of an extra view; one outside the admin's branches does not exist (B1)."""
+        cred = self.get_queryset(request).select_related("user", "branch").filter(pk=pk).first()
+        if cred is None or not (self.has_change_permission(request, cred) if change
+                                else self.has_view_permission(request, cred)):
             raise Http404
         return cred
+
+    def _choices(self, request, cred):
+        """The credential's resources, as far as this admin may see them (the Test button reports on them)."""
+        return selector.choices(cred, among=scope_resources(Resource.objects.all(), request.user))
 
     def password_view(self, request, pk):
         """"Neues Passwort vergeben": the hash is replaced; the admin never sees an old password."""
@@ -113,7 +120,7 @@ class ServiceCredentialAdmin(admin.ModelAdmin):
     def url_view(self, request, pk):
         """"Ressource spezifische URL" (U1–U3): selector, URL, copy, e-mail, QR code, Test."""
         cred = self._credential(request, pk, change=False)
-        options = selector.choices(cred)
+        options = self._choices(request, cred)
         wanted = request.POST.get("resource") or request.GET.get("resource")
         selected = next((c for c in options if c.resource.slug == wanted), options[0] if options else None)
         if request.method == "POST" and request.POST.get("action") == "email" and selected and selected.allowed:
@@ -145,4 +152,5 @@ class ServiceCredentialAdmin(admin.ModelAdmin):
         """The Test button: a real request through the endpoint; JSON for the page's script."""
         if request.method != "POST":
             return JsonResponse({"error": "POST required"}, status=405)
-        return connection_test_response(self._credential(request, pk, change=False), request.POST.get("resource"))
+        cred = self._credential(request, pk, change=False)
+        return connection_test_response(cred, request.POST.get("resource"), choices=self._choices(request, cred))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import segno
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from scheduler.models import Resource
 
@@ -30,11 +30,16 @@ def qr_svg(text: str) -> str:
     return segno.make(text, error="m").svg_inline(scale=4, dark="#000", light="#fff")
 
 
-def choices(credential: ServiceCredential, *, include_refused: bool = True) -> list[Choice]:
-    """Resources the credential may sync first; then, greyed, the related ones it may not, with the reason."""
+def choices(credential: ServiceCredential, *, include_refused: bool = True,
+            among: QuerySet[Resource] | None = None) -> list[Choice]:
+    """Resources the credential may sync first; then, greyed, the related ones it may not, with the reason.
+
+    ``among`` limits the candidates to what the asker may see (the admin's branch scope).
+    """
     employee = credential.employee
     related = Q(branch_id=credential.branch_id) | (Q(employee=employee) if employee else Q(pk__in=[]))
-    resources = Resource.objects.filter(related).select_related("branch", "employee").order_by("kind", "name")
+    candidates = Resource.objects.all() if among is None else among
+    resources = candidates.filter(related).select_related("branch", "employee").order_by("kind", "name")
     out = []
     for res in resources:
         decision = access.resource_decision(credential, res)
@@ -43,3 +48,17 @@ def choices(credential: ServiceCredential, *, include_refused: bool = True) -> l
             out.append(Choice(res, decision, url, qr_svg(url)))
     out.sort(key=lambda c: (not c.allowed, c.resource.kind != Resource.Kind.PERSON, c.resource.name))
     return out
+
+
+def own_choices(credential: ServiceCredential) -> list[Choice]:
+    """For the employee ("Mein Konto"): only what they may know.
+
+    The calendars the credential syncs, and the employee's own resources with the reason they do
+    not sync; never a colleague's resource (its state, its Google calendar ID) or a room the phone
+    does not get.
+    """
+    employee = credential.employee
+    mine = Q(pk__in=[r.pk for r in access.visible_resources(credential)])
+    if employee is not None:
+        mine |= Q(employee=employee)
+    return choices(credential, among=Resource.objects.filter(mine))

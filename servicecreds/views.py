@@ -43,7 +43,7 @@ def account(request):
     for cred in creds:
         entries.append({
             "credential": cred, "state": state_lines(cred), "ready": bool(access.credential_decision(cred)),
-            "choices": selector.choices(cred, include_refused=False),
+            "choices": selector.own_choices(cred),
             "test_url": reverse("account-credential-test", args=[cred.pk]),
         })
     for entry in entries:
@@ -62,9 +62,14 @@ def set_password(request, pk: int):
     return render(request, "account/password.html", {"form": form, "credential": cred})
 
 
-def connection_test_response(cred: ServiceCredential, slug: str | None) -> JsonResponse:
-    """The Test button's answer, for the admin and "Mein Konto" alike."""
-    resource = next((c.resource for c in selector.choices(cred) if c.resource.slug == slug), None)
+def connection_test_response(cred: ServiceCredential, slug: str | None, *,
+                             choices: list[selector.Choice]) -> JsonResponse:
+    """The Test button's answer, for the admin and "Mein Konto" alike.
+
+    ``choices`` are the resources the asker may test (and so learn the state of): for an employee
+    ``selector.own_choices``, for an admin the credential's resources within the admin's branches.
+    """
+    resource = next((c.resource for c in choices if c.resource.slug == slug), None)
     if resource is None:
         return JsonResponse({"ok": False, "code": "unknown_resource",
                              "message": _("Bitte eine Ressource auswählen.")}, status=400)
@@ -74,4 +79,5 @@ def connection_test_response(cred: ServiceCredential, slug: str | None) -> JsonR
 @login_required
 @require_POST
 def test_connection(request, pk: int):
-    return connection_test_response(own_credential(request, pk), request.POST.get("resource"))
+    cred = own_credential(request, pk)
+    return connection_test_response(cred, request.POST.get("resource"), choices=selector.own_choices(cred))

@@ -28,6 +28,7 @@ def fast_hasher(settings):
 def api(dav):
     user = f.user("integration", perms=None)
     user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["scheduler", "branches"]))
+    user.managed_branches.set([dav.branch, dav.other_room.branch])  # A2: an integration serving both
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
@@ -158,8 +159,12 @@ def test_unauthenticated_underprivileged_and_service_credentials_are_refused(dav
     basic = APIClient()
     basic.credentials(HTTP_AUTHORIZATION="Basic YW5uYS1waG9uZTpHZWhlaW0tUGFzc3dvcnQtNDI=")
     assert basic.get("/api/appointments/").status_code in (401, 403)
-    reader = f.user("reader", perms=["view_appointment"])
+    employee = f.user("employee", perms=["view_appointment"])
     client = APIClient()
+    client.force_authenticate(employee)
+    assert client.get("/api/appointments/").status_code == 403  # A2: no "REST-API nutzen"
+    reader = f.user("reader", perms=["view_appointment"])
+    reader.user_permissions.add(Permission.objects.get(codename="use_api"))
     client.force_authenticate(reader)
     assert client.get("/api/appointments/").status_code == 200
     assert client.post("/api/appointments/", new_payload(dav), format="json").status_code == 403

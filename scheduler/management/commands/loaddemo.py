@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from branches.models import Branch
+from branches.scope import manager_group
 from scheduler import ical, services
 from scheduler.models import Appointment, Employee, Resource
 from servicecreds.models import ServiceCredential
@@ -96,6 +97,13 @@ class Command(BaseCommand):
         readonly = self._group("Terminplaner nur lesen", ["view_appointment"])
 
         self.admin = self._user("admin", email="admin@example.com", superuser=True)
+        # B1: Hamburg's branch manager administers only Hamburg (admin and REST API).
+        manager = self._user("leitung-hh", first="Leitung", last="Hamburg", email="leitung-hh@example.com",
+                             group=manager_group())
+        if not manager.is_staff:
+            manager.is_staff = True
+            manager.save(update_fields=["is_staff"])
+        hh.managers.add(manager)
         people = []
         for username, first, last, branch in [("anna", "Anna", "Becker", hh), ("ben", "Ben", "Schulz", hh),
                                               ("clara", "Clara", "Wolf", hl)]:
@@ -212,8 +220,9 @@ class Command(BaseCommand):
             pw = "(unverändertes Passwort; neu setzen mit: manage.py loaddemo --password …)"
         self.stdout.write(self.style.SUCCESS("Demodaten geladen."))
         self.stdout.write(f"  Admin:       {base}/admin/    admin / {pw}")
+        self.stdout.write(f"               leitung-hh / {pw}  (Filialleitung, nur Hamburg)")
         self.stdout.write(f"  Mein Konto:  {base}/account/  anna | ben | clara / {pw}")
         self.stdout.write(f"  CalDAV:      {base}/.well-known/caldav  (oder {base}/caldav/)")
         self.stdout.write(f"               anna-caldav | ben-caldav | clara-caldav | raum-hh-caldav / {pw}")
         self.stdout.write("               (ben-ipad: nicht bestätigt, anna-alt: abgelaufen)")
-        self.stdout.write(f"  REST-API:    {base}/api/")
+        self.stdout.write(f"  REST-API:    {base}/api/  admin | leitung-hh (Mitarbeiter: keine API)")
