@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters
 
 from branches.scope import BranchScopedAdmin, scope_resources
 from caldav_endpoint import probe
@@ -87,7 +88,8 @@ class ServiceCredentialAdmin(BranchScopedAdmin, admin.ModelAdmin):
     def get_urls(self):
         wrap = self.admin_site.admin_view
         return [
-            path("<int:pk>/password/", wrap(self.password_view), name="servicecreds_servicecredential_password"),
+            path("<int:pk>/password/", wrap(sensitive_post_parameters()(self.password_view)),
+                 name="servicecreds_servicecredential_password"),
             path("<int:pk>/url/", wrap(self.url_view), name="servicecreds_servicecredential_url"),
             path("<int:pk>/test/", wrap(self.test_view), name="servicecreds_servicecredential_test"),
         ] + super().get_urls()

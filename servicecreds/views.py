@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from caldav_endpoint import probe
@@ -51,6 +52,7 @@ def account(request):
     return render(request, "account/account.html", {"entries": entries, "discovery_url": urls_for.discovery_url()})
 
 
+@sensitive_post_parameters()  # error reports never show the passwords posted here
 @login_required
 def set_password(request, pk: int):
     cred = own_credential(request, pk)
