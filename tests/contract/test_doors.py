@@ -325,3 +325,11 @@ def test_conflicting_phone_write_lists_the_credential(dav, client):
     client.force_login(world.admin)
     page = client.get("/admin/scheduler/appointment/?has_conflict__exact=1").content.decode()
     assert f"CalDAV: {dav.credential.username}" in page and "Bestand" not in page
+
+
+def test_branch_admin_sets_the_phone_conflict_policy(dav, client):
+    """P2: the policy is a branch setting a superuser or the branch manager changes in the admin."""
+    client.force_login(get_user_model().objects.create_superuser("chef", "chef@example.com", "x"))
+    page = client.get(f"/admin/branches/branch/{dav.branch.pk}/change/").content.decode()
+    assert "Terminkonflikte vom Telefon" in page and "annehmen und markieren" in page
+    assert "Terminkonflikte vom Telefon" in client.get("/admin/branches/branch/").content.decode()
