@@ -22,7 +22,7 @@ def form_from_page(resp) -> dict:
     """The values the change page was drawn with, as the browser would post them back."""
     form = resp.context["adminform"].form
     data = {}
-    for name, bound in form.fields.items():
+    for name in form.fields:
         value = form[name].value()
         if value is None or value is False:
             continue

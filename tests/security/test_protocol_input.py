@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from caldav_endpoint.body import BodyTooLarge, read_body
 from caldav_endpoint.errors import DavError
 from caldav_endpoint.models import CalendarPreference
-from scheduler.preconditions import parse_if_match, parse_if_none_match
 from scheduler.models import Appointment, Booking, Change, Occurrence
+from scheduler.preconditions import parse_if_match, parse_if_none_match
 from tests import factories as f
 from tests.caldav.conftest import NS, auth, event, hrefs, propstats, request, xml
 
