@@ -19,6 +19,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
 from branches.models import Branch, validate_timezone
 
@@ -31,6 +32,10 @@ class Employee(models.Model):
     display_name = models.CharField(_("Name"), max_length=200)
     email = models.EmailField(_("E-Mail"), blank=True)
     phone = models.CharField(_("Telefon"), max_length=50, blank=True)
+    mobile = PhoneNumberField(
+        _("Mobilnummer"), blank=True,
+        help_text=_("Für den Einrichtungslink per SMS; wird im internationalen Format (+49…) gespeichert."),
+    )
     branch = models.ForeignKey(
         Branch, verbose_name=_("Stammfiliale"), on_delete=models.PROTECT, related_name="employees",
     )

@@ -10,6 +10,7 @@ understands.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -92,18 +93,25 @@ def resource_decision(cred: ServiceCredential, resource: Resource, today: dt.dat
     decision = credential_decision(cred, today)
     if not decision:
         return decision
+    refusal = resource_rule(cred, resource)
+    return decision if refusal is None else refusal
+
+
+def resource_rule(cred: ServiceCredential, resource: Resource) -> Decision | None:
+    """The resource part of the rule alone (the credential assumed usable): a refusal, or None."""
     if not resource.active:
         return refuse("resource_inactive")
     if not resource.sync_allowed:
         return refuse("sync_not_allowed")
     if resource.kind == Resource.Kind.PERSON:
+        employee = cred.employee
         if resource.employee_id is None:
             return refuse("person_without_employee")
-        if resource.employee_id != cred.employee.pk:
+        if employee is None or resource.employee_id != employee.pk:
             return refuse("other_employee")
     elif resource.branch_id != cred.branch_id:
         return refuse("other_branch")
-    return decision
+    return None
 
 
 def candidate_resources(cred: ServiceCredential):
@@ -115,8 +123,55 @@ def candidate_resources(cred: ServiceCredential):
     return Resource.objects.filter(q).select_related("branch", "employee")
 
 
+def calendar_sort_key(resource: Resource) -> tuple:
+    """Own person calendar(s) first, then rooms by name.
+
+    Some clients make the first calendar they discover the default for new
+    events (a room became the phone's default calendar once); the employee's own
+    calendar must be that one.
+    """
+    return (resource.kind != Resource.Kind.PERSON, _collation_key(resource.name), resource.pk)
+
+
+def _collation_key(name: str) -> str:
+    """Names as a German reader sorts them (DIN 5007-1: "Hörkabine" beside "Horn", not after "Z")."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def visible_resources(cred: ServiceCredential, today: dt.date | None = None) -> list[Resource]:
-    """The calendars a credential sees over CalDAV; everything else does not exist for it."""
+    """The calendars a credential sees over CalDAV, in ``calendar_sort_key`` order; nothing else exists for it."""
     if not credential_decision(cred, today):
         return []
-    return [r for r in candidate_resources(cred) if resource_decision(cred, r, today)]
+    return sorted((r for r in candidate_resources(cred) if resource_decision(cred, r, today)), key=calendar_sort_key)
+
+
+def own_calendar(cred: ServiceCredential, today: dt.date | None = None) -> Resource | None:
+    """The credential's default calendar for new events: its first visible person calendar, if any."""
+    first = next(iter(visible_resources(cred, today)), None)
+    return first if first is not None and first.kind == Resource.Kind.PERSON else None
+
+
+def branch_mismatch_rooms(cred: ServiceCredential) -> list[Resource] | None:
+    """When the credential's branch is not its employee's home branch: the rooms the phone will see.
+
+    None when the branches agree (or there is no employee). Rooms follow the credential's branch
+    (C7, S5), so a credential set to another branch shows that branch's rooms, not the home branch's.
+    """
+    employee = cred.employee
+    if employee is None or cred.branch_id is None or employee.branch_id == cred.branch_id:
+        return None
+    rooms = Resource.objects.filter(kind=Resource.Kind.LOCATION, branch_id=cred.branch_id).order_by("name")
+    return [r for r in rooms if resource_rule(cred, r) is None]
+
+
+def branch_mismatch_warning(cred: ServiceCredential) -> str | None:
+    """The admin's warning when the credential's branch is not the employee's home branch (C7)."""
+    rooms = branch_mismatch_rooms(cred)
+    if rooms is None:
+        return None
+    names = ", ".join(r.name for r in rooms) or _("keine")
+    return str(_("Die Filiale „%(branch)s“ ist nicht die Stammfiliale „%(home)s“ des Mitarbeiters. Das Telefon "
+                 "sieht dann die Räume der Filiale „%(branch)s“: %(rooms)s. Auf dem Telefon angelegte Termine "
+                 "gehören zur Filiale „%(branch)s“.")) % {
+                     "branch": cred.branch.name, "home": cred.employee.branch.name, "rooms": names}

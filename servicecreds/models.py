@@ -114,3 +114,41 @@ class ServiceCredential(models.Model):
     @property
     def employee(self):
         return getattr(self.user, "employee", None)
+
+
+class SetupLinkQuerySet(models.QuerySet):
+    def open(self):
+        """Links that can still be started: not started, not revoked, not expired."""
+        return self.filter(used_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+class SetupLink(models.Model):
+    """A one-time link that sets up one phone for one credential and resource (U5).
+
+    Only the SHA-256 of the token is stored: the database alone cannot open a link.
+    ``used_at`` is set when the employee starts the set-up on the page (a button, so that
+    link previews and mail scanners that fetch the address do not use it up); the browser
+    that started it may finish it (``servicecreds.setup_links``).
+    """
+
+    credential = models.ForeignKey(ServiceCredential, verbose_name=_("Servicezugangsdaten"),
+                                   on_delete=models.CASCADE, related_name="setup_links")
+    resource = models.ForeignKey("scheduler.Resource", verbose_name=_("Ressource"), on_delete=models.CASCADE,
+                                 related_name="+")
+    token_hash = models.CharField(_("Token (SHA-256)"), max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("erzeugt von"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("erzeugt am"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("gültig bis"))
+    used_at = models.DateTimeField(_("verwendet am"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("widerrufen am"), null=True, blank=True)
+
+    objects = SetupLinkQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Einrichtungslink")
+        verbose_name_plural = _("Einrichtungslinks")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.credential} · {self.resource} · {self.created_at:%d.%m.%Y %H:%M}"

@@ -1,4 +1,4 @@
-"""The resource selector of "Ressource spezifische URL" and "Mein Konto": choices with URL, QR and reason."""
+"""The resource selector of "Ressource spezifische URL" and "Mein Konto": choices with URL and reason."""
 
 from __future__ import annotations
 
@@ -18,7 +18,6 @@ class Choice:
     resource: Resource
     decision: access.Decision
     url: str
-    qr_svg: str
 
     @property
     def allowed(self) -> bool:
@@ -26,7 +25,7 @@ class Choice:
 
 
 def qr_svg(text: str) -> str:
-    """An inline SVG QR code, so a phone's camera can take the URL instead of typing it."""
+    """An inline SVG QR code, so a phone's camera can take a set-up link instead of typing it (U5)."""
     return segno.make(text, error="m").svg_inline(scale=4, dark="#000", light="#fff")
 
 
@@ -45,7 +44,7 @@ def choices(credential: ServiceCredential, *, include_refused: bool = True,
         decision = access.resource_decision(credential, res)
         if decision or include_refused:
             url = urls_for.caldav_url(credential, res)
-            out.append(Choice(res, decision, url, qr_svg(url)))
+            out.append(Choice(res, decision, url))
     out.sort(key=lambda c: (not c.allowed, c.resource.kind != Resource.Kind.PERSON, c.resource.name))
     return out
 

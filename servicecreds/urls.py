@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import setup_views, views
 from .login import ThrottledAuthenticationForm
 
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("credentials/<int:pk>/password/", views.set_password, name="account-credential-password"),
     path("credentials/<int:pk>/test/", views.test_connection, name="account-credential-test"),
+    path("credentials/<int:pk>/setup/", setup_views.own_setup, name="account-credential-setup"),
+    path("credentials/<int:pk>/qr/", setup_views.own_qr, name="account-credential-qr"),
 ]

@@ -49,6 +49,10 @@ def account(request):
         })
     for entry in entries:
         entry["selected"] = entry["choices"][0] if entry["choices"] else None
+        entry["can_setup"] = bool(entry["selected"] and entry["selected"].allowed)
+        entry["setup_blocked"] = None if entry["can_setup"] else (
+            entry["selected"].decision.message if entry["selected"] else _("Keine Kalender freigegeben."))
+    entries.sort(key=lambda e: not e["ready"])  # usable credentials first
     return render(request, "account/account.html", {"entries": entries, "discovery_url": urls_for.discovery_url()})
 
 
@@ -60,7 +64,7 @@ def set_password(request, pk: int):
     if request.method == "POST" and form.is_valid():
         form.save(by=request.user)
         messages.success(request, _("Ihr Servicepasswort für „%(u)s“ wurde gespeichert.") % {"u": cred.username})
-        return redirect("account")
+        return redirect(reverse("account") + f"#credential-{cred.pk}")  # back to that credential's card
     return render(request, "account/password.html", {"form": form, "credential": cred})
 
 

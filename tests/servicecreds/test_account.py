@@ -24,7 +24,7 @@ def test_overview_lists_only_own_credentials_with_state_and_urls(client, setup):
     assert f"/caldav/anna-phone/{setup['person'].slug}/" in body
     assert f"/caldav/anna-phone/{setup['room'].slug}/" in body
     assert setup["closed"].slug not in body  # not syncable: not offered to the employee
-    assert "<svg" in body
+    assert "Dieses Telefon einrichten" in body  # U5: the QR code now carries a set-up link (tests/setup)
 
 
 def test_set_own_password_requires_login_password(client, setup):

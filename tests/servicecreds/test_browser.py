@@ -36,7 +36,7 @@ def test_url_selector_follows_choice_without_reload(admin_page, live_server, set
     expect_url(page, f"/caldav/anna-phone/{setup['room'].slug}/")
     assert page.evaluate("window.__marker") == 1
     assert page.locator(".resource-choice:not([hidden]) .legacy-warning").is_visible()
-    assert page.locator(".resource-choice:not([hidden]) .qr svg").count() == 1
+    assert page.locator("#make-setup-link").is_visible()  # U5: the QR code carries a set-up link (tests/setup)
     page.locator(".resource-choice:not([hidden]) .copy-url").click()
     assert "copied" in page.locator(".resource-choice:not([hidden]) .copy-url").get_attribute("class")
     # Test: green for a syncable resource, the reason for one that is not
