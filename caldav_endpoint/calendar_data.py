@@ -10,8 +10,10 @@ import zoneinfo
 from collections.abc import Callable
 
 import icalendar
+from lxml import etree
 
 from scheduler import ical
+from scheduler.selectors import CalendarObject
 
 from .davxml import CALDAV, split
 from .filters import parse_time_range
@@ -20,7 +22,7 @@ UTC = dt.timezone.utc
 RECURRENCE_PROPS = ("RRULE", "RDATE", "EXDATE", "EXRULE")
 
 
-def _select(comp, spec):
+def _select(comp: icalendar.cal.Component, spec: etree._Element) -> icalendar.cal.Component:
     """Copy ``comp`` keeping only the properties and subcomponents ``spec`` (a C:comp element) names."""
     out = type(comp)()
     children = list(spec)
@@ -40,11 +42,12 @@ def _select(comp, spec):
     return out
 
 
-def _to_utc(value):
+def _to_utc(value: dt.date) -> dt.date:
     return value.astimezone(UTC) if isinstance(value, dt.datetime) and value.tzinfo else value
 
 
-def expand(cal: icalendar.Calendar, start, end, tz) -> icalendar.Calendar:
+def expand(cal: icalendar.Calendar, start: dt.datetime | None, end: dt.datetime | None,
+           tz: dt.tzinfo) -> icalendar.Calendar:
     """§9.6.5: every instance in the range as its own VEVENT in UTC, with RECURRENCE-ID, no rules."""
     out = icalendar.Calendar()
     for key in ("VERSION", "PRODID"):
@@ -68,7 +71,8 @@ def expand(cal: icalendar.Calendar, start, end, tz) -> icalendar.Calendar:
     return out
 
 
-def limit_recurrence_set(cal: icalendar.Calendar, start, end, tz) -> icalendar.Calendar:
+def limit_recurrence_set(cal: icalendar.Calendar, start: dt.datetime | None, end: dt.datetime | None,
+                         tz: dt.tzinfo) -> icalendar.Calendar:
     """§9.6.6: the master plus only the overridden instances that matter for the range."""
     out = icalendar.Calendar()
     for key, value in cal.property_items(recursive=False, sorted=False)[1:-1]:
@@ -85,7 +89,7 @@ def limit_recurrence_set(cal: icalendar.Calendar, start, end, tz) -> icalendar.C
     return out
 
 
-def shaper(element, tzname: str) -> Callable | None:
+def shaper(element: etree._Element | None, tzname: str) -> Callable[[CalendarObject], str] | None:
     """A function CalendarObject -> text for a C:calendar-data request element; None = stored object."""
     if element is None or len(element) == 0:
         return None
@@ -94,7 +98,7 @@ def shaper(element, tzname: str) -> Callable | None:
     limit_el = element.find(f"{{{CALDAV}}}limit-recurrence-set")
     comp_el = element.find(f"{{{CALDAV}}}comp")
 
-    def shape(obj) -> str:
+    def shape(obj: CalendarObject) -> str:
         cal = ical.parse(obj.ical)
         if expand_el is not None:
             cal = expand(cal, *parse_time_range(expand_el), tz)

@@ -15,10 +15,13 @@ from django.http import HttpRequest
 from django.utils.encoding import repercent_broken_unicode
 
 from scheduler.models import Resource
+from scheduler.selectors import CalendarObject
 from servicecreds import access, urls_for
 from servicecreds.models import ServiceCredential
 
 from .errors import DavError
+from .models import CalendarPreference
+from .namespaces import DAV
 
 ROOT, PRINCIPAL, HOME, CALENDAR, OBJECT = "root", "principal", "home", "calendar", "object"
 COLLECTIONS = {ROOT, PRINCIPAL, HOME, CALENDAR}
@@ -31,7 +34,7 @@ class Target:
     resource: Resource | None = None
     name: str | None = None
     decision: access.Decision | None = None
-    obj: object | None = None  # store.CalendarObject, filled by handlers that list objects
+    obj: CalendarObject | None = None  # filled by handlers that list objects
 
     @property
     def is_collection(self) -> bool:
@@ -40,8 +43,6 @@ class Target:
     def require_write(self) -> None:
         """RFC 3744 §7.1.1: a read-only credential (seed 3.f note) gets need-privileges."""
         if not (self.decision and self.decision.can_write):
-            from .davxml import DAV
-
             raise DavError(403, (DAV, "need-privileges"), "read-only access")
 
 
@@ -77,10 +78,8 @@ class DavContext:
         return urls_for.object_path(self.credential, resource, name)
 
     @cached_property
-    def preferences(self) -> dict:
+    def preferences(self) -> dict[int, CalendarPreference]:
         """Per-credential display settings of calendars (PROPPATCH), one query per request."""
-        from .models import CalendarPreference
-
         return {p.resource_id: p for p in CalendarPreference.objects.filter(credential=self.credential)}
 
     def calendar_target(self, resource: Resource, decision: access.Decision) -> Target:

@@ -1,4 +1,4 @@
-"""All XML of the WebDAV layer: namespaces, a safe parser, and the multistatus builders.
+"""All XML of the WebDAV layer: the namespaces (from ``namespaces``), a safe parser, and the multistatus builders.
 
 Request bodies come from the network, so the parser resolves no entities, loads
 no DTD, never touches the network and refuses any DOCTYPE (billion laughs,
@@ -18,21 +18,12 @@ from lxml import etree
 
 from .body import read_body
 from .errors import DavError
-
-DAV = "DAV:"
-CALDAV = "urn:ietf:params:xml:ns:caldav"
-CS = "http://calendarserver.org/ns/"
-ICAL = "http://apple.com/ns/ical/"
-NSMAP = {"D": DAV, "C": CALDAV, "CS": CS, "ICAL": ICAL}
+from .namespaces import CALDAV, CS, DAV, ICAL, NSMAP, qname  # noqa: F401 (re-exported for the handlers)
 
 MAX_XML_BODY = getattr(settings, "CALDAV_MAX_XML_BODY", 1024 * 1024)
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
                           huge_tree=False, remove_blank_text=True, remove_comments=True, remove_pis=True)
-
-
-def qname(ns: str, name: str) -> str:
-    return f"{{{ns}}}{name}"
 
 
 def split(tag: str) -> tuple[str, str]:

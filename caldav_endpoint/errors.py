@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.http import HttpResponse
 from lxml import etree
 
+from .namespaces import DAV, NSMAP, qname
+
 
 class DavError(Exception):
     """An HTTP error, optionally with an RFC precondition element ``(namespace, name)`` (RFC 4918 §16).
@@ -13,7 +15,7 @@ class DavError(Exception):
     """
 
     def __init__(self, status: int, precondition: tuple[str, str] | None = None, message: str = "",
-                 href: str | None = None, headers: dict | None = None):
+                 href: str | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(message or str(status))
         self.status = status
         self.precondition = precondition
@@ -23,8 +25,6 @@ class DavError(Exception):
 
 
 def render(exc: DavError) -> HttpResponse:
-    from .davxml import DAV, NSMAP, qname
-
     if exc.precondition:
         root = etree.Element(qname(DAV, "error"), nsmap=NSMAP)
         cond = etree.SubElement(root, qname(*exc.precondition))

@@ -7,7 +7,7 @@ names up here: an unknown name is a 404 propstat by construction.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.utils.http import http_date
@@ -15,16 +15,22 @@ from lxml import etree
 
 from scheduler import ical
 from scheduler.contract import MAX_OBJECT_SIZE
+from scheduler.selectors import CalendarObject
 
 from . import sync
 from .context import CALENDAR, HOME, OBJECT, PRINCIPAL, ROOT, DavContext, Target
 from .davxml import CALDAV, CS, DAV, ICAL, element, href, sub
+from .models import CalendarPreference
+from .report_names import SUPPORTED_REPORTS
 
 ALL = {ROOT, PRINCIPAL, HOME, CALENDAR, OBJECT}
 COLLECTION_KINDS = {ROOT, PRINCIPAL, HOME, CALENDAR}
 MAX_RESOURCE_SIZE = MAX_OBJECT_SIZE  # the contract's limit, advertised (RFC 4791 §5.2.5)
 MIN_DATE_TIME = "19000101T000000Z"
 MAX_DATE_TIME = "20991231T235959Z"
+
+
+Renderer = Callable[[DavContext, Target], etree._Element]
 
 
 class NotFound(Exception):
@@ -35,16 +41,16 @@ class NotFound(Exception):
 class Prop:
     ns: str
     name: str
-    kinds: frozenset
+    kinds: frozenset[str]
     allprop: bool
-    render: Callable[[DavContext, Target], etree._Element]
+    render: Renderer
 
 
 REGISTRY: dict[tuple[str, str], Prop] = {}
 
 
-def prop(ns: str, name: str, kinds=ALL, allprop: bool = True):
-    def register(fn):
+def prop(ns: str, name: str, kinds: Iterable[str] = ALL, allprop: bool = True) -> Callable[[Renderer], Renderer]:
+    def register(fn: Renderer) -> Renderer:
         REGISTRY[(ns, name)] = Prop(ns, name, frozenset(kinds), allprop, fn)
         return fn
     return register
@@ -72,7 +78,7 @@ def _href_prop(ns: str, name: str, path: str) -> etree._Element:
 # --- generic WebDAV -------------------------------------------------------------------------
 
 @prop(DAV, "resourcetype")
-def resourcetype(ctx, t):
+def resourcetype(ctx: DavContext, t: Target) -> etree._Element:
     el = _el(DAV, "resourcetype")
     if t.kind in COLLECTION_KINDS:
         sub(el, DAV, "collection")
@@ -83,12 +89,12 @@ def resourcetype(ctx, t):
     return el
 
 
-def _preference(ctx, t):
+def _preference(ctx: DavContext, t: Target) -> CalendarPreference | None:
     return ctx.preferences.get(t.resource.pk) if t.resource else None
 
 
 @prop(DAV, "displayname", COLLECTION_KINDS)
-def displayname(ctx, t):
+def displayname(ctx: DavContext, t: Target) -> etree._Element:
     if t.kind == CALENDAR:
         pref = _preference(ctx, t)
         return _el(DAV, "displayname", (pref and pref.displayname) or t.resource.name)
@@ -99,27 +105,27 @@ def displayname(ctx, t):
 
 
 @prop(DAV, "current-user-principal")
-def current_user_principal(ctx, t):
+def current_user_principal(ctx: DavContext, t: Target) -> etree._Element:
     return _href_prop(DAV, "current-user-principal", ctx.principal_path())
 
 
 @prop(DAV, "principal-URL", {PRINCIPAL, HOME, CALENDAR}, allprop=False)
-def principal_url(ctx, t):
+def principal_url(ctx: DavContext, t: Target) -> etree._Element:
     return _href_prop(DAV, "principal-URL", ctx.principal_path())
 
 
 @prop(DAV, "owner", {PRINCIPAL, HOME, CALENDAR}, allprop=False)
-def owner(ctx, t):
+def owner(ctx: DavContext, t: Target) -> etree._Element:
     return _href_prop(DAV, "owner", ctx.principal_path())
 
 
 @prop(DAV, "principal-collection-set", COLLECTION_KINDS, allprop=False)
-def principal_collection_set(ctx, t):
+def principal_collection_set(ctx: DavContext, t: Target) -> etree._Element:
     return _href_prop(DAV, "principal-collection-set", "/principals/")
 
 
 @prop(DAV, "current-user-privilege-set", allprop=False)
-def current_user_privilege_set(ctx, t):
+def current_user_privilege_set(ctx: DavContext, t: Target) -> etree._Element:
     """RFC 3744 §5.4: drives read-only calendars in Thunderbird, DAVx5 and Evolution."""
     el = _el(DAV, "current-user-privilege-set")
     privileges = ["read", "read-current-user-privilege-set"]
@@ -133,46 +139,44 @@ def current_user_privilege_set(ctx, t):
 
 
 @prop(DAV, "supported-report-set", {CALENDAR, HOME, PRINCIPAL, ROOT}, allprop=False)
-def supported_report_set(ctx, t):
-    """Exactly the REPORTs that are registered (RFC 3253 §3.1.5)."""
-    from .reports import REPORTS
-
+def supported_report_set(ctx: DavContext, t: Target) -> etree._Element:
+    """Exactly the REPORTs that ``reports.REPORTS`` answers (RFC 3253 §3.1.5)."""
     el = _el(DAV, "supported-report-set")
     if t.kind == CALENDAR:
-        for ns, name in REPORTS:
+        for ns, name in SUPPORTED_REPORTS:
             sub(sub(sub(el, DAV, "supported-report"), DAV, "report"), ns, name)
     return el
 
 
 @prop(DAV, "sync-token", {CALENDAR}, allprop=False)
-def sync_token(ctx, t):
+def sync_token(ctx: DavContext, t: Target) -> etree._Element:
     return _el(DAV, "sync-token", sync.sync_token(t.resource))
 
 
 @prop(DAV, "getetag", {OBJECT})
-def getetag(ctx, t):
+def getetag(ctx: DavContext, t: Target) -> etree._Element:
     return _el(DAV, "getetag", f'"{_obj(t).etag}"')
 
 
 @prop(DAV, "getcontenttype", {OBJECT, CALENDAR})
-def getcontenttype(ctx, t):
+def getcontenttype(ctx: DavContext, t: Target) -> etree._Element:
     if t.kind == CALENDAR:
         return _el(DAV, "getcontenttype", "text/calendar; charset=utf-8")
     return _el(DAV, "getcontenttype", "text/calendar; charset=utf-8; component=vevent")
 
 
 @prop(DAV, "getcontentlength", {OBJECT})
-def getcontentlength(ctx, t):
+def getcontentlength(ctx: DavContext, t: Target) -> etree._Element:
     return _el(DAV, "getcontentlength", str(_obj(t).size))
 
 
 @prop(DAV, "getlastmodified", {OBJECT})
-def getlastmodified(ctx, t):
+def getlastmodified(ctx: DavContext, t: Target) -> etree._Element:
     return _el(DAV, "getlastmodified", http_date(_obj(t).modified.timestamp()))
 
 
 @prop(CALDAV, "calendar-data", {OBJECT}, allprop=False)
-def calendar_data(ctx, t):
+def calendar_data(ctx: DavContext, t: Target) -> etree._Element:
     """The object's iCalendar (RFC 4791 §9.6); REPORTs may set ``ctx.extra["calendar_data"]`` to
     a function that selects components/properties or expands recurrences."""
     obj = _obj(t)
@@ -182,7 +186,7 @@ def calendar_data(ctx, t):
     return _el(CALDAV, "calendar-data", shape(obj) if shape else obj.ical)
 
 
-def _obj(t: Target):
+def _obj(t: Target) -> CalendarObject:
     if t.obj is None:
         raise NotFound
     return t.obj
@@ -191,12 +195,12 @@ def _obj(t: Target):
 # --- CalDAV principal and home (RFC 4791 §6.2, RFC 6638 §2.4.1) ------------------------------
 
 @prop(CALDAV, "calendar-home-set", {PRINCIPAL, ROOT, HOME}, allprop=False)
-def calendar_home_set(ctx, t):
+def calendar_home_set(ctx: DavContext, t: Target) -> etree._Element:
     return _href_prop(CALDAV, "calendar-home-set", ctx.home_path())
 
 
 @prop(CALDAV, "calendar-user-address-set", {PRINCIPAL, ROOT}, allprop=False)
-def calendar_user_address_set(ctx, t):
+def calendar_user_address_set(ctx: DavContext, t: Target) -> etree._Element:
     el = _el(CALDAV, "calendar-user-address-set")
     emp = ctx.credential.employee
     email = (emp and emp.email) or ctx.credential.user.email
@@ -207,7 +211,7 @@ def calendar_user_address_set(ctx, t):
 
 
 @prop(CS, "email-address-set", {PRINCIPAL}, allprop=False)
-def email_address_set(ctx, t):
+def email_address_set(ctx: DavContext, t: Target) -> etree._Element:
     el = _el(CS, "email-address-set")
     emp = ctx.credential.employee
     email = (emp and emp.email) or ctx.credential.user.email
@@ -219,20 +223,20 @@ def email_address_set(ctx, t):
 # --- CalDAV calendar collection (RFC 4791 §5.2, RFC 7809) -------------------------------------
 
 @prop(CALDAV, "calendar-description", {CALENDAR})
-def calendar_description(ctx, t):
+def calendar_description(ctx: DavContext, t: Target) -> etree._Element:
     r = t.resource
     return _el(CALDAV, "calendar-description", f"{r.name} ({r.get_kind_display()}, {r.branch.name})")
 
 
 @prop(CALDAV, "supported-calendar-component-set", {CALENDAR}, allprop=False)
-def supported_calendar_component_set(ctx, t):
+def supported_calendar_component_set(ctx: DavContext, t: Target) -> etree._Element:
     el = _el(CALDAV, "supported-calendar-component-set")
     sub(el, CALDAV, "comp").set("name", "VEVENT")
     return el
 
 
 @prop(CALDAV, "supported-calendar-data", {CALENDAR}, allprop=False)
-def supported_calendar_data(ctx, t):
+def supported_calendar_data(ctx: DavContext, t: Target) -> etree._Element:
     el = _el(CALDAV, "supported-calendar-data")
     ct = sub(el, CALDAV, "calendar-data")
     ct.set("content-type", "text/calendar")
@@ -241,7 +245,7 @@ def supported_calendar_data(ctx, t):
 
 
 @prop(CALDAV, "calendar-timezone", {CALENDAR}, allprop=False)
-def calendar_timezone(ctx, t):
+def calendar_timezone(ctx: DavContext, t: Target) -> etree._Element:
     """A full VTIMEZONE of the branch's zone: floating and all-day values are evaluated in it (§7.3)."""
     text = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:" + ical.PRODID + "\r\n"
             + ical.vtimezone(t.resource.branch.timezone) + "END:VCALENDAR\r\n")
@@ -249,54 +253,55 @@ def calendar_timezone(ctx, t):
 
 
 @prop(CALDAV, "calendar-timezone-id", {CALENDAR}, allprop=False)
-def calendar_timezone_id(ctx, t):
+def calendar_timezone_id(ctx: DavContext, t: Target) -> etree._Element:
     return _el(CALDAV, "calendar-timezone-id", t.resource.branch.timezone)
 
 
 @prop(CALDAV, "max-resource-size", {CALENDAR}, allprop=False)
-def max_resource_size(ctx, t):
+def max_resource_size(ctx: DavContext, t: Target) -> etree._Element:
     return _el(CALDAV, "max-resource-size", str(MAX_RESOURCE_SIZE))
 
 
 @prop(CALDAV, "min-date-time", {CALENDAR}, allprop=False)
-def min_date_time(ctx, t):
+def min_date_time(ctx: DavContext, t: Target) -> etree._Element:
     return _el(CALDAV, "min-date-time", MIN_DATE_TIME)
 
 
 @prop(CALDAV, "max-date-time", {CALENDAR}, allprop=False)
-def max_date_time(ctx, t):
+def max_date_time(ctx: DavContext, t: Target) -> etree._Element:
     return _el(CALDAV, "max-date-time", MAX_DATE_TIME)
 
 
 @prop(CALDAV, "schedule-calendar-transp", {CALENDAR}, allprop=False)
-def schedule_calendar_transp(ctx, t):
+def schedule_calendar_transp(ctx: DavContext, t: Target) -> etree._Element:
     el = _el(CALDAV, "schedule-calendar-transp")
     sub(el, CALDAV, "opaque")
     return el
 
 
 @prop(CS, "getctag", {CALENDAR})
-def getctag(ctx, t):
+def getctag(ctx: DavContext, t: Target) -> etree._Element:
     return _el(CS, "getctag", sync.sync_token(t.resource))
 
 
 @prop(ICAL, "calendar-color", {CALENDAR})
-def calendar_color(ctx, t):
+def calendar_color(ctx: DavContext, t: Target) -> etree._Element:
     pref = _preference(ctx, t)
     color = (pref and pref.color) or t.resource.color
     return _el(ICAL, "calendar-color", color if len(color) == 9 else color + "FF")
 
 
 @prop(ICAL, "calendar-order", {CALENDAR}, allprop=False)
-def calendar_order(ctx, t):
+def calendar_order(ctx: DavContext, t: Target) -> etree._Element:
     pref = _preference(ctx, t)
     order = pref.order if pref and pref.order is not None else t.resource.pk
     return _el(ICAL, "calendar-order", str(order))
 
 
-def render_props(ctx: DavContext, target: Target, requested, *, allprop=False, names_only=False):
+def render_props(ctx: DavContext, target: Target, requested: Iterable[tuple[str, str]], *, allprop: bool = False,
+                 names_only: bool = False) -> dict[int, list[etree._Element]]:
     """Render requested (ns, name) pairs into {status: [elements]} for one propstat group each."""
-    out: dict[int, list] = {}
+    out: dict[int, list[etree._Element]] = {}
     if allprop or names_only:
         requested = [(p.ns, p.name) for p in names_for(target, allprop=allprop)] + list(requested)
     seen = set()

@@ -7,7 +7,10 @@ precondition element of the DAV:error body, with the human sentence beside it
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from scheduler import exceptions as refused
+from scheduler.models import Resource
 
 from .davxml import CALDAV, DAV
 from .errors import DavError
@@ -31,7 +34,8 @@ TABLE: list[tuple[type[refused.AppointmentRefused], int, tuple[str, str] | None]
 ]
 
 
-def to_dav_error(exc: refused.AppointmentRefused, object_href=None) -> DavError:
+def to_dav_error(exc: refused.AppointmentRefused,
+                 object_href: Callable[[Resource, str], str] | None = None) -> DavError:
     """``object_href(resource, name)`` builds the href a no-uid-conflict points at."""
     status, precondition = next((st, pre) for cls, st, pre in TABLE if isinstance(exc, cls))
     href = None

@@ -1,4 +1,8 @@
-"""Reads without side effects, shared by the REST API, the admin and the planner.
+"""Reads without side effects, for CalDAV, the REST API, the admin and the planner; each function a fixed number of queries.
+
+This is the one module that queries appointments, bookings, occurrences and changes: each
+function runs a fixed number of SQL queries whatever the number of objects, so PROPFIND and
+REPORT never query per object, and no view, handler or admin screen builds a queryset itself.
 
 Time ranges are answered like the CalDAV calendar-query: the time-range index
 prefilters, the occurrence table decides in SQL, and only objects the table
@@ -12,12 +16,12 @@ import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from branches.models import Branch
 
 from . import contract, ical
-from .models import Appointment, Booking, Occurrence, Resource, occurrence_annotations, overlap_q
+from .models import Appointment, Booking, Change, Occurrence, Resource, occurrence_annotations, overlap_q
 
 
 def appointments_in_range(queryset, start: dt.datetime | None, end: dt.datetime | None) -> list[Appointment]:
@@ -34,6 +38,105 @@ def appointments_in_range(queryset, start: dt.datetime | None, end: dt.datetime 
             result.append(appt)
     return result
 
+
+# --- The CalDAV backend: a calendar's objects and its change log ----------------------------------
+
+# Columns needed to describe an object without its body (PROPFIND, sync, multiget ETags).
+_META = ("name", "appointment_id", "appointment__etag", "appointment__size", "appointment__modified",
+         "appointment__uid")
+
+
+@dataclass
+class CalendarObject:
+    """One object of a calendar as the protocol sees it (``ical`` only when asked for)."""
+
+    name: str
+    appointment_id: int
+    etag: str
+    size: int
+    modified: dt.datetime
+    uid: str
+    ical: str | None = None
+    occurs: bool | None = None  # from the occurrence table: instance in the queried range? None = unknown
+
+    @classmethod
+    def from_row(cls, row: dict) -> CalendarObject:
+        known = row.get("occurs_known")
+        return cls(name=row["name"], appointment_id=row["appointment_id"], etag=row["appointment__etag"],
+                   size=row["appointment__size"], modified=row["appointment__modified"],
+                   uid=row["appointment__uid"], ical=row.get("appointment__ical"),
+                   occurs=row["occurs"] if known else None)
+
+
+def _rows(qs, with_data: bool, extra=()) -> list[CalendarObject]:
+    fields = _META + (("appointment__ical",) if with_data else ()) + tuple(extra)
+    return [CalendarObject.from_row(r) for r in qs.values(*fields)]
+
+
+def _active(resource: Resource):
+    return Booking.objects.active().filter(resource=resource)
+
+
+def all_objects(resource: Resource, *, with_data: bool = False) -> list[CalendarObject]:
+    return _rows(_active(resource).order_by("name"), with_data)
+
+
+def get_object(resource: Resource, name: str, *, with_data: bool = True) -> CalendarObject | None:
+    rows = _rows(_active(resource).filter(name=name), with_data)
+    return rows[0] if rows else None
+
+
+def get_booking(resource: Resource, name: str) -> Booking | None:
+    return _active(resource).select_related("appointment", "resource").filter(name=name).first()
+
+
+def objects_by_names(resource: Resource, names, *, with_data: bool = False) -> dict[str, CalendarObject]:
+    names = list(dict.fromkeys(names))
+    found: dict[str, CalendarObject] = {}
+    for i in range(0, len(names), 500):  # stay below SQLite's parameter limit
+        for obj in _rows(_active(resource).filter(name__in=names[i:i + 500]), with_data):
+            found[obj.name] = obj
+    return found
+
+
+def objects_changed(resource: Resource, names: list[str], after: int, upto: int, *,
+                    with_data: bool = False) -> dict[str, CalendarObject]:
+    """Current objects among the names changed in (after, upto]: one query, however many changed.
+
+    A short list of names is looked up directly (the (resource, name) index); a long
+    one through the change log itself, so the statement stays one query either way.
+    """
+    if len(names) <= 500:
+        selected = names
+    else:
+        selected = Change.objects.filter(resource=resource, revision__gt=after, revision__lte=upto).values("name")
+    return {o.name: o for o in _rows(_active(resource).filter(name__in=selected), with_data)}
+
+
+def objects_in_range(resource: Resource, start: dt.datetime | None, end: dt.datetime | None,
+                     *, with_data: bool = True) -> list[CalendarObject]:
+    """Candidates whose time-range index overlaps [start, end), each with ``occurs`` from the
+    occurrence table (exact where the table covers the range; None where the caller must expand)."""
+    qs = _active(resource).filter(overlap_q(start, end, "appointment__"))
+    if start is None and end is None:
+        return _rows(qs.order_by("name"), with_data)
+    qs = qs.annotate(**occurrence_annotations(start, end, "appointment__"))
+    return _rows(qs.order_by("name"), with_data, extra=("occurs", "occurs_known"))
+
+
+def uid_in_use(resource: Resource, uid: str, *, except_name: str | None = None) -> str | None:
+    """The object name that already carries ``uid`` in this calendar (RFC 4791 §4.1), if any."""
+    qs = _active(resource).filter(appointment__uid=uid)
+    if except_name is not None:
+        qs = qs.exclude(name=except_name)
+    return qs.values_list("name", flat=True).first()
+
+
+def changes_since(resource: Resource, revision: int, limit: int | None = None) -> list[dict]:
+    """Change-log rows after ``revision``, oldest first (cost grows with the changes only)."""
+    qs = (Change.objects.filter(resource=resource, revision__gt=revision).order_by("revision")
+          .values("name", "op", "revision"))
+    return list(qs[:limit] if limit else qs)
 
 # --- The planner (issue 11) ------------------------------------------------------------------------
 
@@ -80,39 +183,46 @@ def planner_resources(branch: Branch) -> list[Resource]:
                   key=lambda r: (order.get(r.kind, 2), r.name.casefold(), r.pk))
 
 
+# What the grid shows of an appointment: loading only these keeps the feed's cost per row small.
+PLANNER_FIELDS = ("title", "notes", "place", "status", "all_day", "rrule", "source", "etag", "changed_by", "branch_id",
+                  "has_conflict")
+
+
 def planner_feed(branch: Branch, start: dt.datetime, end: dt.datetime) -> PlannerFeed:
-    """Every occurrence in [start, end) on the branch's columns, in four queries whatever their number.
+    """Every occurrence in [start, end) on the branch's columns, in five queries whatever their number.
 
     Answered from the occurrence table (series expanded, EXDATEs honoured, moved instances at their
     new time, deleted appointments and removed bookings left out); only a series stored up to a
     horizon before ``end`` is expanded in Python past that horizon.
     """
     resources = planner_resources(branch)
-    columns = {r.pk for r in resources}
-    booked = Booking.objects.active().filter(resource__in=columns).values("appointment_id")
-    rows = (Occurrence.objects
-            .filter(appointment_id__in=booked, start__lt=end)
-            .filter(Q(end__gt=start) | Q(end=F("start"), start__gte=start))
-            .filter(overlap_q(start, end, "appointment__"))
-            .select_related("appointment").defer("appointment__ical").order_by("start", "appointment_id"))
-    entries = [PlannerEntry(o.appointment, o.start, o.end, []) for o in rows]
-    entries += _past_horizon(booked, start, end)
-    ids = {e.appointment.pk for e in entries}
+    columns = [r.pk for r in resources]
+    booked = Exists(Booking.objects.filter(appointment_id=OuterRef("appointment_id"), resource__in=columns,
+                                           deleted_at__isnull=True))
+    spans = list(Occurrence.objects
+                 .filter(start__lt=end, appointment__deleted_at__isnull=True)
+                 .filter(Q(end__gt=start) | Q(end=F("start"), start__gte=start))
+                 .filter(booked).values_list("appointment_id", "start", "end"))
+    appointments = Appointment.objects.only(*PLANNER_FIELDS).in_bulk({a for a, _s, _e in spans})
+    entries = [PlannerEntry(appointments[a], s, e, []) for a, s, e in spans]
+    entries += _past_horizon(columns, start, end)
     bookings: dict[int, list[Booking]] = {}
-    for b in Booking.objects.active().filter(appointment_id__in=ids).select_related("resource").order_by("pk"):
+    for b in (Booking.objects.active().filter(appointment_id__in={e.appointment.pk for e in entries})
+              .select_related("resource").only("appointment_id", "resource__name", "resource__slug").order_by("pk")):
         bookings.setdefault(b.appointment_id, []).append(b)
+    shown = set(columns)
     for e in entries:
-        e.resource_ids = [b.resource_id for b in bookings.get(e.appointment.pk, []) if b.resource_id in columns]
+        e.resource_ids = [b.resource_id for b in bookings.get(e.appointment.pk, []) if b.resource_id in shown]
     entries.sort(key=lambda e: (e.start, e.appointment.pk))
-    by_pk = {r.pk: r for r in resources}
-    return PlannerFeed(resources, entries, bookings, planner_conflicts(entries, by_pk))
+    return PlannerFeed(resources, entries, bookings, planner_conflicts(entries, {r.pk: r for r in resources}))
 
 
-def _past_horizon(booked, start: dt.datetime, end: dt.datetime) -> list[PlannerEntry]:
+def _past_horizon(columns: list[int], start: dt.datetime, end: dt.datetime) -> list[PlannerEntry]:
     """Instances after ``occurrences_until`` of the series whose rows stop before ``end`` (one query)."""
     out = []
-    late = (Appointment.objects.alive().overlapping(start, end)
-            .filter(pk__in=booked, occurrences_until__isnull=False, occurrences_until__lt=end)
+    booked = Exists(Booking.objects.filter(appointment_id=OuterRef("pk"), resource__in=columns,
+                                           deleted_at__isnull=True))
+    late = (Appointment.objects.alive().filter(occurrences_until__lt=end).overlapping(start, end).filter(booked)
             .select_related("branch"))
     for appt in late:
         tz = zoneinfo.ZoneInfo(appt.timezone or appt.branch.timezone)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 
-from scheduler import services
+from scheduler import selectors, services
 
-from .. import store
 from ..context import OBJECT, DavContext
 from ..errors import DavError
 
@@ -16,7 +15,7 @@ def handle(ctx: DavContext) -> HttpResponse:
     if t.kind != OBJECT:
         raise DavError(403, message="Kalender werden im Terminplaner verwaltet, nicht vom Client gelöscht.")
     t.require_write()
-    booking = store.get_booking(t.resource, t.name)
+    booking = selectors.get_booking(t.resource, t.name)
     if booking is None:
         raise DavError(404, message="no such object")
     services.remove_booking(booking, if_match=ctx.request.META.get("HTTP_IF_MATCH"),

@@ -5,9 +5,8 @@ from __future__ import annotations
 from django.http import HttpResponse
 from django.utils.http import http_date
 
-from scheduler import preconditions
+from scheduler import preconditions, selectors
 
-from .. import store
 from ..context import CALENDAR, OBJECT, DavContext
 from ..errors import DavError
 
@@ -19,7 +18,7 @@ def handle(ctx: DavContext) -> HttpResponse:
         return resp
     if t.kind != OBJECT:
         return HttpResponse("Terminsync CalDAV\n", content_type="text/plain; charset=utf-8")
-    obj = store.get_object(t.resource, t.name, with_data=True)
+    obj = selectors.get_object(t.resource, t.name, with_data=True)
     if obj is None:
         raise DavError(404, message="no such object")
     etag = f'"{obj.etag}"'

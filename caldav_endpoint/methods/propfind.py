@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 
+from scheduler import selectors
 from servicecreds import access
 
-from .. import store
 from ..context import CALENDAR, HOME, OBJECT, DavContext, Target
 from ..davxml import DAV, multistatus, parse_request_body, response, split, xml_response
 from ..errors import DavError
@@ -39,7 +39,7 @@ def children(ctx: DavContext, target: Target) -> list[Target]:
     if target.kind == CALENDAR:
         return [Target(OBJECT, ctx.object_path(target.resource, o.name), resource=target.resource,
                        name=o.name, decision=target.decision, obj=o)
-                for o in store.all_objects(target.resource)]
+                for o in selectors.all_objects(target.resource)]
     return []
 
 
@@ -50,7 +50,7 @@ def handle(ctx: DavContext) -> HttpResponse:
     mode, names = parse_request(ctx.request)
     target = ctx.target
     if target.kind == OBJECT:
-        target.obj = store.get_object(target.resource, target.name, with_data=False)
+        target.obj = selectors.get_object(target.resource, target.name, with_data=False)
         if target.obj is None:
             raise DavError(404, message="no such object")
     targets = [target] + (children(ctx, target) if depth == "1" else [])

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from .. import store
+from django.http import HttpResponse
+from lxml import etree
+
+from scheduler import selectors
+
+from ..context import DavContext
 from ..davxml import DAV, multistatus, response, xml_response
 from ..errors import DavError
 from .common import add_object, calendar_only, name_from_href, requested
 
 
-def handle(ctx, root):
+def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
     calendar_only(ctx)
     names, with_data = requested(ctx, root)
     hrefs = [h.text or "" for h in root.findall(f"{{{DAV}}}href")]
     if not hrefs:
         raise DavError(400, message="calendar-multiget needs at least one DAV:href")
     wanted = {h: name_from_href(ctx, h) for h in hrefs}
-    found = store.objects_by_names(ctx.target.resource, [n for n in wanted.values() if n], with_data=with_data)
+    found = selectors.objects_by_names(ctx.target.resource, [n for n in wanted.values() if n], with_data=with_data)
     ms = multistatus()
     for h, name in wanted.items():
         obj = found.get(name) if name else None

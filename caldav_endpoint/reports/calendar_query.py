@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from scheduler import ical
+from django.http import HttpResponse
+from lxml import etree
 
-from .. import store
+from scheduler import ical, selectors
+
+from ..context import DavContext
 from ..davxml import CALDAV, multistatus, xml_response
 from ..filters import compile_filter
 from .common import add_object, calendar_only, requested
 
 
-def handle(ctx, root):
+def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
     calendar_only(ctx)
     resource = ctx.target.resource
     query = compile_filter(root.find(f"{{{CALDAV}}}filter"), resource.branch.timezone)
@@ -20,10 +23,10 @@ def handle(ctx, root):
         return xml_response(ms)
     start, end = query.time_range
     fast = query.time_range_only
-    candidates = store.objects_in_range(resource, start, end, with_data=with_data or not fast)
+    candidates = selectors.objects_in_range(resource, start, end, with_data=with_data or not fast)
     # where the occurrence table cannot answer (an endless series beyond its horizon), load and expand
     missing = [o.name for o in candidates if o.ical is None and not (fast and o.occurs is not None)]
-    bodies = store.objects_by_names(resource, missing, with_data=True) if missing else {}
+    bodies = selectors.objects_by_names(resource, missing, with_data=True) if missing else {}
     for obj in candidates:
         if fast and obj.occurs is not None:
             match = obj.occurs  # the occurrence table answers; nothing to parse

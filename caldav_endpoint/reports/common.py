@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from scheduler.selectors import CalendarObject
 
 from ..calendar_data import shaper
 from ..context import CALENDAR, OBJECT, DavContext, Target, object_name_problem, path_segments
@@ -11,7 +16,7 @@ from ..errors import DavError
 from ..props import render_props
 
 
-def requested(ctx: DavContext, root) -> tuple[list[tuple[str, str]], bool]:
+def requested(ctx: DavContext, root: etree._Element) -> tuple[list[tuple[str, str]], bool]:
     """Requested property names, and whether calendar-data (the bodies) is needed.
 
     Sets the calendar-data shaper (partial data, expand) on the context.
@@ -32,13 +37,13 @@ def calendar_only(ctx: DavContext) -> None:
         raise DavError(403, (DAV, "supported-report"), "this REPORT is answered on calendar collections")
 
 
-def object_target(ctx: DavContext, obj) -> Target:
+def object_target(ctx: DavContext, obj: CalendarObject) -> Target:
     res = ctx.target.resource
     return Target(OBJECT, ctx.object_path(res, obj.name), resource=res, name=obj.name,
                   decision=ctx.target.decision, obj=obj)
 
 
-def add_object(ctx: DavContext, ms, obj, names) -> None:
+def add_object(ctx: DavContext, ms: etree._Element, obj: CalendarObject, names: Iterable[tuple[str, str]]) -> None:
     t = object_target(ctx, obj)
     response(ms, t.path, render_props(ctx, t, names))
 

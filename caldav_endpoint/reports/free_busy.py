@@ -9,10 +9,9 @@ import icalendar
 from django.http import HttpResponse
 from lxml import etree
 
-from scheduler import ical
+from scheduler import ical, selectors
 from scheduler.models import Resource
 
-from .. import store
 from ..context import DavContext
 from ..davxml import CALDAV
 from ..errors import DavError
@@ -26,7 +25,7 @@ Period = tuple[dt.datetime, dt.datetime, str]
 def busy_periods(resource: Resource, start: dt.datetime, end: dt.datetime) -> list[Period]:
     tz = zoneinfo.ZoneInfo(resource.branch.timezone)
     periods = []
-    for obj in store.objects_in_range(resource, start, end, with_data=True):
+    for obj in selectors.objects_in_range(resource, start, end, with_data=True):
         for inst in ical.occurrences(ical.parse(obj.ical), start, end, tz):
             if str(inst.get("TRANSP", "OPAQUE")).upper() == "TRANSPARENT":
                 continue

@@ -19,7 +19,9 @@ import re
 from django.http import HttpResponse
 from lxml import etree
 
-from .. import store, sync
+from scheduler import selectors
+
+from .. import sync
 from ..context import DavContext
 from ..davxml import DAV, multistatus, response, sub, xml_response
 from ..errors import DavError
@@ -51,7 +53,7 @@ def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
     current = resource.sync_revision
     ms = multistatus()
     if not token:
-        objects = store.all_objects(resource, with_data=with_data)
+        objects = selectors.all_objects(resource, with_data=with_data)
         if limit is not None and len(objects) > limit:
             raise DavError(507, (DAV, "number-of-matches-within-limits"),
                            "the initial sync has more objects than the limit")
@@ -65,14 +67,14 @@ def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
         raise DavError(403, (DAV, "valid-sync-token"), "unknown, foreign or expired sync token")
     latest: dict[str, str] = {}
     reached, truncated = since, False
-    for change in store.changes_since(resource, since):
+    for change in selectors.changes_since(resource, since):
         if limit is not None and change["name"] not in latest and len(latest) >= limit:
             truncated = True
             break
         latest[change["name"]] = change["op"]
         reached = change["revision"]
     alive = [name for name, op in latest.items() if op != "deleted"]
-    found = store.objects_changed(resource, alive, since, reached, with_data=with_data) if alive else {}
+    found = selectors.objects_changed(resource, alive, since, reached, with_data=with_data) if alive else {}
     for name, op in latest.items():
         obj = found.get(name) if op != "deleted" else None
         if obj is None:

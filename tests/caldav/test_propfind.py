@@ -6,6 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from caldav_endpoint.report_names import SUPPORTED_REPORTS
+from caldav_endpoint.reports import REPORTS
 from tests import factories as f
 
 from .conftest import NS, propstats, request, xml
@@ -23,6 +25,11 @@ ALL_CALENDAR_PROPS = """<?xml version="1.0"?>
   <C:max-resource-size/><C:min-date-time/><C:max-date-time/><D:owner/><I:no-such-prop/>
  </D:prop>
 </D:propfind>"""
+
+
+def test_supported_report_set_names_exactly_the_answered_reports():
+    # RFC 3253 §3.1.5: props advertises report_names, REPORT dispatches reports.REPORTS; the two agree
+    assert tuple(REPORTS) == SUPPORTED_REPORTS
 
 
 def test_calendar_collection_properties(client, dav):
