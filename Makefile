@@ -4,7 +4,11 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export TERMINSYNC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: install migrate demo run test lint clean
+.PHONY: install migrate demo run test lint clean vendor
+
+# The planner's grid: EventCalendar (MIT), pinned; `make vendor` refreshes the committed copy (needs npm).
+EVENT_CALENDAR_VERSION := 5.10.1
+EVENT_CALENDAR_DIR := scheduler/static/scheduler/vendor/event-calendar
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +38,16 @@ lint: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles *.egg-info
+
+vendor:
+	rm -rf $(EVENT_CALENDAR_DIR)/.npm && mkdir -p $(EVENT_CALENDAR_DIR)/.npm
+	cd $(EVENT_CALENDAR_DIR)/.npm && npm pack --silent @event-calendar/build@$(EVENT_CALENDAR_VERSION) >/dev/null \
+		&& tar xzf event-calendar-build-$(EVENT_CALENDAR_VERSION).tgz
+	cp $(EVENT_CALENDAR_DIR)/.npm/package/dist/event-calendar.min.js \
+	   $(EVENT_CALENDAR_DIR)/.npm/package/dist/event-calendar.min.js.map \
+	   $(EVENT_CALENDAR_DIR)/.npm/package/dist/event-calendar.min.css $(EVENT_CALENDAR_DIR)/
+	{ echo "@event-calendar/build $(EVENT_CALENDAR_VERSION) (npm), files of dist/ unmodified; MIT, see LICENSE."; \
+	  echo "Fetched with: make vendor (npm pack @event-calendar/build@$(EVENT_CALENDAR_VERSION))"; \
+	  cd $(EVENT_CALENDAR_DIR) && sha256sum event-calendar.min.js event-calendar.min.css event-calendar.min.js.map; \
+	} > $(EVENT_CALENDAR_DIR)/VERSION
+	rm -rf $(EVENT_CALENDAR_DIR)/.npm

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from branches.scope import BranchScopedAdmin
+
 from . import services
+from .admin_filters import OccursFilter
+from .exceptions import AppointmentRefused
 from .forms import AppointmentForm, ResourceForm
 from .models import Appointment, Change, Employee, Resource
+from .planner import navigation  # noqa: F401 - the planner as first entry of this admin section
 
 
 @admin.register(Employee)
-class EmployeeAdmin(admin.ModelAdmin):
+class EmployeeAdmin(BranchScopedAdmin, admin.ModelAdmin):
     list_display = ["display_name", "branch", "email", "phone", "user"]
     list_filter = ["branch"]
     search_fields = ["display_name", "email", "user__username"]
@@ -20,7 +26,7 @@ class EmployeeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Resource)
-class ResourceAdmin(admin.ModelAdmin):
+class ResourceAdmin(BranchScopedAdmin, admin.ModelAdmin):
     form = ResourceForm
     list_display = ["name", "kind", "branch", "employee", "sync_allowed", "has_legacy_id", "active", "slug"]
     list_filter = ["branch", "kind", "sync_allowed", "active"]
@@ -56,25 +62,26 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(admin.ModelAdmin):
+class AppointmentAdmin(BranchScopedAdmin, admin.ModelAdmin):
     """Every write goes through ``scheduler.services`` so the change log is always written."""
 
     form = AppointmentForm
     list_display = ["title", "start", "end", "all_day", "branch", "booked", "is_recurring_display",
-                    "source", "deleted_marker"]
-    list_filter = [DeletedFilter, "branch", "resources", "resources__kind", "all_day", "source",
-                   ("start", admin.DateFieldListFilter)]
+                    "source", "has_conflict", "changed_by", "deleted_marker"]
+    list_filter = [OccursFilter, DeletedFilter, "has_conflict", "branch", "resources", "resources__kind", "all_day",
+                   "source", ("start", admin.DateFieldListFilter)]
     search_fields = ["title", "notes", "place", "uid"]
     date_hierarchy = "start"
-    readonly_fields = ["uid", "source", "etag", "first_start", "last_end", "created", "modified",
-                       "deleted_at", "ical_preview"]
+    readonly_fields = ["uid", "source", "etag", "has_conflict", "changed_by", "first_start", "last_end", "created",
+                       "modified", "deleted_at", "ical_preview"]
     actions = ["restore", "soft_delete"]
     fieldsets = [
-        (None, {"fields": ["title", "branch", "booked_resources", "status", "place", "notes"]}),
+        (None, {"fields": ["title", "branch", "booked_resources", "allow_conflict", "status", "place", "notes",
+                           "version"]}),
         (_("Zeit"), {"fields": ["all_day", "start", "end", "timezone", "rrule"]}),
         (_("Technisch"), {"classes": ["collapse"], "fields": [
-            "uid", "source", "etag", "first_start", "last_end", "created", "modified", "deleted_at",
-            "ical_preview"]}),
+            "uid", "source", "etag", "has_conflict", "changed_by", "first_start", "last_end", "created", "modified",
+            "deleted_at", "ical_preview"]}),
     ]
 
     def get_queryset(self, request):
@@ -97,8 +104,22 @@ class AppointmentAdmin(admin.ModelAdmin):
         return format_html("<pre style='white-space:pre-wrap;max-height:30em;overflow:auto'>{}</pre>", obj.ical)
 
     def save_model(self, request, obj, form, change):
-        services.save_appointment(obj, resources=form.cleaned_data["booked_resources"],
-                                  source=None if change else Appointment.Source.SCHEDULER)
+        """The write the form's dry run approved, now under the writer's locks with the form's ETag."""
+        services.save_appointment(obj, source=None if change else Appointment.Source.SCHEDULER,
+                                  changed_by=request.user.get_username(), **form.write_options())
+        for warning in getattr(obj, "warnings", []):
+            self.message_user(request, warning, messages.WARNING)
+        if obj.has_conflict:
+            self.message_user(request, _("Gespeichert mit bestätigter Doppelbuchung."), messages.WARNING)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """A refusal between the form's check and the write (a phone saved in that instant) is shown,
+        never turned into a server error or a silent overwrite."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except AppointmentRefused as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def save_related(self, request, form, formsets, change):
         for formset in formsets:
@@ -130,12 +151,13 @@ class AppointmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Change)
-class ChangeAdmin(admin.ModelAdmin):
+class ChangeAdmin(BranchScopedAdmin, admin.ModelAdmin):
     """Read-only view of the change log, for support: what reached which calendar when."""
 
     list_display = ["resource", "revision", "op", "name", "appointment", "at"]
     list_filter = ["resource", "op"]
     list_select_related = ["resource", "appointment"]
+    branch_field = "resource__branch"
 
     def has_add_permission(self, request):
         return False
