@@ -1,16 +1,24 @@
 """The "Test" button (U4): one real request through the endpoint, so green means the phone will work.
 
+This module is the endpoint's public entry point for other apps (servicecreds'
+admin, "Mein Konto" and the set-up page call ``test_connection``); everything
+else in ``caldav_endpoint`` is internal.
+
 The admin does not know the employee's password, so the probe enters the
 endpoint right after password verification (``views.serve``) with the same
 credential-level decision that ``authenticate`` would have produced; path
-resolution, the access rule and the PROPFIND handler are the phone's own.
+resolution, the access rule and the PROPFIND handler are the phone's own. The
+request is a real WSGI request built from an environ, as a server builds it,
+not a test-client fake.
 """
 
 from __future__ import annotations
 
+import io
+import sys
 from dataclasses import dataclass, field
 
-from django.test import RequestFactory
+from django.core.handlers.wsgi import WSGIRequest
 from django.utils.translation import gettext as _
 from lxml import etree
 
@@ -52,8 +60,7 @@ def test_connection(credential: ServiceCredential, resource: Resource) -> ProbeR
     if not decision:
         return ProbeResult(False, decision.code, decision.message, warnings)
     path = urls_for.calendar_path(credential, resource)
-    request = RequestFactory().generic("PROPFIND", path, PROBE_BODY, content_type="application/xml",
-                                       HTTP_DEPTH="0", HTTP_USER_AGENT="Terminsync-Test")
+    request = probe_request(path)
     response = views.serve(request, path, credential, decision)
     if response.status_code == 207 and _is_calendar(response.content):
         return ProbeResult(True, "ok", _("Verbindung erfolgreich: der Kalender „%(name)s“ kann "
@@ -63,6 +70,19 @@ def test_connection(credential: ServiceCredential, resource: Resource) -> ProbeR
         return ProbeResult(False, "http_error", _("Der Server antwortete mit Status %(status)s.") % {
             "status": response.status_code}, warnings)
     return ProbeResult(False, refusal.code, refusal.message, warnings)
+
+
+def probe_request(path: str) -> WSGIRequest:
+    """PROPFIND Depth 0 of ``path``, as a WSGI server would hand it to Django."""
+    environ = {
+        "REQUEST_METHOD": "PROPFIND", "PATH_INFO": path, "SCRIPT_NAME": "", "QUERY_STRING": "",
+        "CONTENT_TYPE": "application/xml", "CONTENT_LENGTH": str(len(PROBE_BODY)), "HTTP_DEPTH": "0",
+        "HTTP_USER_AGENT": "Terminsync-Test", "SERVER_NAME": "localhost", "SERVER_PORT": "443",
+        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1", "wsgi.input": io.BytesIO(PROBE_BODY),
+        "wsgi.url_scheme": "https", "wsgi.version": (1, 0), "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True, "wsgi.multiprocess": True, "wsgi.run_once": False,
+    }
+    return WSGIRequest(environ)
 
 
 def _is_calendar(body: bytes) -> bool:

@@ -167,6 +167,18 @@ LOGIN_REDIRECT_URL = "/account/"
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "terminsync@localhost")
 
+# Phone set-up (U5): SMS like Django's e-mail backends (servicecreds/sms/). Without SMS_BACKEND the
+# console backend prints messages in development; with DEBUG off SMS is off ("disabled") until set.
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "servicecreds.sms.backends.console.SmsBackend" if DEBUG
+                             else "servicecreds.sms.backends.disabled.SmsBackend")
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")      # servicecreds.sms.backends.http: POST JSON here
+SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")  # sent as "Authorization: Bearer <token>"
+SMS_SENDER = os.environ.get("SMS_SENDER", "Terminsync")     # the "from" field (name or number)
+SMS_RATE_LIMIT = int(os.environ.get("SMS_RATE_LIMIT", "5"))  # messages per credential and hour
+SETUP_LINK_HOURS = int(os.environ.get("SETUP_LINK_HOURS", "72"))  # how long a set-up link can be started
+PHONENUMBER_DEFAULT_REGION = os.environ.get("PHONENUMBER_DEFAULT_REGION", "DE")  # "0171 …" means +49 171 …
+PHONENUMBER_DB_FORMAT = "E164"
+
 # The verified-password cache and the login throttle live here. In production with several
 # workers, set REDIS_URL so that all workers share them (one PBKDF2 per phone, not per worker).
 if os.environ.get("REDIS_URL"):
