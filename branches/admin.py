@@ -9,7 +9,7 @@ class BranchAdmin(BranchScopedAdmin, admin.ModelAdmin):
     """A branch manager sees the branches they manage; only a superuser adds branches (B1)."""
 
     branch_field = "pk"
-    list_display = ["name", "code", "timezone", "conflict_policy", "active"]
+    list_display = ["name", "code", "timezone", "conflict_policy", "privacy", "active"]
     list_filter = ["active"]
     search_fields = ["name", "code"]
     filter_horizontal = ["managers"]

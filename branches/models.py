@@ -17,6 +17,18 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(_("„%(value)s“ ist keine bekannte IANA-Zeitzone."), params={"value": value})
 
 
+class Privacy(models.TextChoices):
+    """V1: what a phone receives of appointments in which its own employee is not booked (room calendars).
+
+    The rule that applies it is ``servicecreds.access.privacy_for``; the redaction itself is
+    ``scheduler.redaction``.
+    """
+
+    FULL = "full", _("Vollständig")
+    NO_CUSTOMER = "no_customer", _("Ohne Kundendaten")
+    BUSY = "busy", _("Nur belegt")
+
+
 class Branch(models.Model):
     name = models.CharField(_("Name"), max_length=200)
     code = models.SlugField(
@@ -38,6 +50,11 @@ class Branch(models.Model):
         _("Terminkonflikte vom Telefon"), max_length=10, choices=ConflictPolicy.choices,
         default=ConflictPolicy.ACCEPT,
         help_text=_("Was geschieht, wenn ein Telefon eine bereits belegte Ressource ein zweites Mal bucht."),
+    )
+    privacy = models.CharField(
+        _("Datenschutz auf Telefonen"), max_length=12, choices=Privacy.choices, default=Privacy.NO_CUSTOMER,
+        help_text=_("Was Telefone von Terminen erhalten, in denen ihr Mitarbeiter nicht gebucht ist (z. B. in "
+                    "Raumkalendern). Eigene Termine kommen immer vollständig an."),
     )
     # The planner's time axis (issue 11): the grid shows the hours between opening and closing.
     opens = models.TimeField(_("öffnet um"), default=datetime.time(8, 0),

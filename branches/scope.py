@@ -43,6 +43,7 @@ BRANCH_PATHS: dict[str, str] = {
     "scheduler.employee": "branch",
     "scheduler.resource": "branch",
     "scheduler.appointment": "branch",
+    "scheduler.appointmenttype": "branch",
     "scheduler.change": "resource__branch",
     "servicecreds.servicecredential": "branch",
     settings.AUTH_USER_MODEL.lower(): "employee__branch",

@@ -19,6 +19,7 @@ from servicecreds.authentication import AuthResult, authenticate
 from servicecreds.client_address import client_address
 from servicecreds.models import ServiceCredential
 
+from . import health
 from .errors import DavError
 
 log = logging.getLogger("terminsync.caldav")
@@ -57,12 +58,14 @@ def authenticate_request(request: HttpRequest) -> AuthResult:
     result = authenticate(*pair, client=client)
     if not result.decision:
         log.info("CalDAV login refused: user=%r reason=%s ip=%s", pair[0], result.decision.code, client)
+        health.note_refusal(result.credential, result.decision.code, request.META.get("HTTP_USER_AGENT", ""))
         raise unauthorized()
     record_use(result.credential, request)
     return result
 
 
 def record_use(cred: ServiceCredential, request: HttpRequest) -> None:
+    """The last successful request and its User-Agent, at most once a minute (see ``health``)."""
     now = timezone.now()
     if cred.last_used_at and (now - cred.last_used_at).total_seconds() < LAST_USED_RESOLUTION:
         return

@@ -82,6 +82,11 @@ class DavContext:
         """Per-credential display settings of calendars (PROPPATCH), one query per request."""
         return {p.resource_id: p for p in CalendarPreference.objects.filter(credential=self.credential)}
 
+    @cached_property
+    def calendars(self) -> list[Resource]:
+        """The credential's calendars in listing order (own calendar first), once per request."""
+        return access.visible_resources(self.credential)
+
     def calendar_target(self, resource: Resource, decision: access.Decision) -> Target:
         return Target(CALENDAR, self.calendar_path(resource), resource=resource, decision=decision)
 

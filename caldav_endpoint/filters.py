@@ -1,8 +1,8 @@
 """CALDAV:filter (RFC 4791 §9.7) compiled to a predicate over a parsed iCalendar object.
 
-Supported: comp-filter (VCALENDAR, VEVENT, VALARM presence), is-not-defined,
-time-range on VEVENT with recurrence (§9.9), prop-filter with text-match and
-is-not-defined, param-filter. Anything else is refused with the RFC's
+Supported: comp-filter (VCALENDAR, VEVENT, VALARM), is-not-defined, time-range on
+VEVENT with recurrence and on VALARM (the trigger times of each instance, §9.9),
+prop-filter with text-match and is-not-defined, param-filter. Anything else is refused with the RFC's
 precondition (``supported-filter``/``supported-collation``), never ignored.
 Floating and all-day values are evaluated in the calendar's time zone (§7.3).
 """
@@ -10,14 +10,16 @@ Floating and all-day values are evaluated in the calendar's time zone (§7.3).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import icalendar
 from lxml import etree
 
-from scheduler.ical import iter_occurrences
+from scheduler.ical import alarm_reach, alarm_times, iter_occurrences
 
 from .davxml import CALDAV, split
 from .errors import DavError
@@ -160,14 +162,46 @@ class CompFilter:
             return not comps
         if not comps:
             return False
+        if self.time_range is not None and is_empty(self.time_range):
+            return False
+        if self.name == "VALARM" and self.time_range is not None:
+            # ``parent`` is one instance of the event (see ``instances``): its own start and end
+            return any(self.fires_in_range(c, parent, tz) and self.own_conditions(c, tz) for c in comps)
         if self.time_range is not None:
-            # VEVENT only (checked when parsing): recurrence-aware overlap, per instance
-            if is_empty(self.time_range):
-                return False
+            # VEVENT (checked when parsing): recurrence-aware overlap, per instance
             start, end = self.time_range
             instances = iter_occurrences(parent, start, end, tz)  # lazy: stops at the first match
             return any(self.own_conditions(inst, tz) for inst in instances)
+        if self.alarm_range() is not None:
+            return any(self.own_conditions(inst, tz) for inst in self.alarm_instances(parent, tz))
         return any(self.own_conditions(c, tz) for c in comps)
+
+    def fires_in_range(self, alarm: icalendar.cal.Component, instance: icalendar.cal.Component,
+                       tz: zoneinfo.ZoneInfo) -> bool:
+        """RFC 4791 §9.9: a VALARM overlaps when one of its trigger times lies in [start, end)."""
+        start, end = self.time_range
+        start, end = start or EARLIEST, end or LATEST
+        return any(start <= t < end for t in alarm_times(alarm, instance, tz))
+
+    def alarm_range(self) -> tuple[dt.datetime, dt.datetime] | None:
+        """The union of the time-ranges of the VALARM filters inside this one, if any."""
+        ranges = [cf.time_range for cf in self.comp_filters
+                  if cf.name == "VALARM" and cf.time_range is not None and not cf.is_not_defined]
+        if not ranges:
+            return None
+        return min(s or EARLIEST for s, _ in ranges), max(e or LATEST for _, e in ranges)
+
+    def alarm_instances(self, cal: icalendar.cal.Component, tz: zoneinfo.ZoneInfo) -> Iterator[icalendar.Event]:
+        """The instances whose alarms may fire in ``alarm_range()``, lazily (RFC 4791 §9.9: the
+        trigger of a recurring event is evaluated per instance)."""
+        reach = alarm_reach(cal, tz)
+        if reach is None:
+            return
+        start, end = self.alarm_range()
+        if start < end:
+            yield from iter_occurrences(cal, start - reach.latest, end - reach.earliest, tz)
+        if reach.absolute:  # a DATE-TIME trigger fires at the same time whichever instance carries it
+            yield from itertools.islice(iter_occurrences(cal, None, None, tz), 1)
 
 
 def parse_comp_filter(el: etree._Element, depth: int = 0) -> CompFilter:
@@ -182,7 +216,7 @@ def parse_comp_filter(el: etree._Element, depth: int = 0) -> CompFilter:
         if tag == "is-not-defined":
             cf.is_not_defined = True
         elif tag == "time-range":
-            if name not in ("VEVENT",):
+            if name not in ("VEVENT", "VALARM"):
                 raise unsupported(f"time-range on {name} is not supported")
             cf.time_range = parse_time_range(child)
         elif tag == "prop-filter":

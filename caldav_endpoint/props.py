@@ -16,8 +16,9 @@ from lxml import etree
 from scheduler import ical
 from scheduler.contract import MAX_OBJECT_SIZE
 from scheduler.selectors import CalendarObject
+from servicecreds import access
 
-from . import sync
+from . import privacy, sync
 from .context import CALENDAR, HOME, OBJECT, PRINCIPAL, ROOT, DavContext, Target
 from .davxml import CALDAV, CS, DAV, ICAL, element, href, sub
 from .models import CalendarPreference
@@ -129,13 +130,21 @@ def current_user_privilege_set(ctx: DavContext, t: Target) -> etree._Element:
     """RFC 3744 §5.4: drives read-only calendars in Thunderbird, DAVx5 and Evolution."""
     el = _el(DAV, "current-user-privilege-set")
     privileges = ["read", "read-current-user-privilege-set"]
-    if t.kind in (CALENDAR, OBJECT) and t.decision and t.decision.can_write:
+    writable = t.kind in (CALENDAR, OBJECT) and t.decision and t.decision.can_write and not _redacted(ctx, t)
+    if writable:
         privileges += ["write", "write-content", "write-properties", "bind", "unbind"]
-    if t.kind == CALENDAR and not (t.decision and t.decision.can_write):
+    if t.kind == CALENDAR and not writable:
         privileges += ["write-properties"]  # colour and name are per credential, always allowed
     for name in privileges:
         sub(sub(el, DAV, "privilege"), DAV, name)
     return el
+
+
+def _redacted(ctx: DavContext, t: Target) -> bool:
+    """V1: a redacted object is read-only, and so is a calendar that may hold redacted objects."""
+    if t.kind == OBJECT:
+        return t.obj is not None and t.obj.redacted
+    return privacy.may_redact(ctx, t.resource)
 
 
 @prop(DAV, "supported-report-set", {CALENDAR, HOME, PRINCIPAL, ROOT}, allprop=False)
@@ -197,6 +206,19 @@ def _obj(t: Target) -> CalendarObject:
 @prop(CALDAV, "calendar-home-set", {PRINCIPAL, ROOT, HOME}, allprop=False)
 def calendar_home_set(ctx: DavContext, t: Target) -> etree._Element:
     return _href_prop(CALDAV, "calendar-home-set", ctx.home_path())
+
+
+@prop(CALDAV, "schedule-default-calendar-URL", {PRINCIPAL, HOME}, allprop=False)
+def schedule_default_calendar_url(ctx: DavContext, t: Target) -> etree._Element:
+    """RFC 6638 §9.2: the calendar for new events, the credential's own person calendar.
+
+    The RFC defines it on the scheduling inbox; we have none, so it is offered where
+    clients look during discovery (principal and home). Without an own calendar: 404.
+    """
+    own = access.default_calendar(ctx.calendars)
+    if own is None:
+        raise NotFound
+    return _href_prop(CALDAV, "schedule-default-calendar-URL", ctx.calendar_path(own))
 
 
 @prop(CALDAV, "calendar-user-address-set", {PRINCIPAL, ROOT}, allprop=False)
@@ -293,9 +315,13 @@ def calendar_color(ctx: DavContext, t: Target) -> etree._Element:
 
 @prop(ICAL, "calendar-order", {CALENDAR}, allprop=False)
 def calendar_order(ctx: DavContext, t: Target) -> etree._Element:
+    """Apple's calendar-order: the client's own (PROPPATCH, per credential) if it set one, else the
+    position in the home's listing, so the own calendar sorts first (``access.calendar_sort_key``)."""
     pref = _preference(ctx, t)
-    order = pref.order if pref and pref.order is not None else t.resource.pk
-    return _el(ICAL, "calendar-order", str(order))
+    if pref and pref.order is not None:
+        return _el(ICAL, "calendar-order", str(pref.order))
+    position = next((i for i, r in enumerate(ctx.calendars) if r.pk == t.resource.pk), len(ctx.calendars))
+    return _el(ICAL, "calendar-order", str(position + 1))
 
 
 def render_props(ctx: DavContext, target: Target, requested: Iterable[tuple[str, str]], *, allprop: bool = False,

@@ -15,7 +15,7 @@ from scheduler.exceptions import AppointmentRefused
 from servicecreds import access
 from servicecreds.models import ServiceCredential
 
-from . import errors, refusals
+from . import errors, health, refusals
 from .auth import authenticate_request
 from .context import DavContext, request_path, resolve
 from .davxml import DAV
@@ -58,6 +58,7 @@ def serve(request: HttpRequest, path: str, credential: ServiceCredential,
         try:
             return handler(ctx)
         except AppointmentRefused as exc:
+            health.note_refusal(credential, exc.code, request.META.get("HTTP_USER_AGENT", ""), exc.message)
             raise refusals.to_dav_error(exc, ctx.object_path) from None
         except ical.ExpansionLimit:
             raise DavError(507, (DAV, "number-of-matches-within-limits"),

@@ -13,7 +13,7 @@ from . import services
 from .admin_filters import OccursFilter
 from .exceptions import AppointmentRefused
 from .forms import AppointmentForm, ResourceForm
-from .models import Appointment, Change, Employee, Resource
+from .models import CUSTOMER_FIELDS, VIEW_CUSTOMER_DATA, Appointment, AppointmentType, Change, Employee, Resource
 from .planner import navigation  # noqa: F401 - the planner as first entry of this admin section
 
 
@@ -28,7 +28,7 @@ class EmployeeAdmin(BranchScopedAdmin, admin.ModelAdmin):
 @admin.register(Resource)
 class ResourceAdmin(BranchScopedAdmin, admin.ModelAdmin):
     form = ResourceForm
-    list_display = ["name", "kind", "branch", "employee", "sync_allowed", "has_legacy_id", "active", "slug"]
+    list_display = ["name", "kind", "branch", "employee", "sync_allowed", "privacy", "has_legacy_id", "active", "slug"]
     list_filter = ["branch", "kind", "sync_allowed", "active"]
     search_fields = ["name", "slug", "employee__display_name"]
     readonly_fields = ["slug", "sync_revision"]
@@ -46,6 +46,15 @@ class ResourceAdmin(BranchScopedAdmin, admin.ModelAdmin):
                           messages.SUCCESS)
 
 
+@admin.register(AppointmentType)
+class AppointmentTypeAdmin(BranchScopedAdmin, admin.ModelAdmin):
+    """Kinds of appointment per branch: a colleague's phone shows only this name (V1)."""
+
+    list_display = ["name", "branch", "duration_minutes", "color"]
+    list_filter = ["branch"]
+    search_fields = ["name"]
+
+
 class DeletedFilter(admin.SimpleListFilter):
     title = _("gelöscht")
     parameter_name = "deleted"
@@ -59,6 +68,9 @@ class DeletedFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.filter(deleted_at__isnull=False)
         return queryset
+
+
+CUSTOMER = _("Kunde")
 
 
 @admin.register(Appointment)
@@ -76,8 +88,9 @@ class AppointmentAdmin(BranchScopedAdmin, admin.ModelAdmin):
                        "modified", "deleted_at", "ical_preview"]
     actions = ["restore", "soft_delete"]
     fieldsets = [
-        (None, {"fields": ["title", "branch", "booked_resources", "allow_conflict", "status", "place", "notes",
-                           "version"]}),
+        (None, {"fields": ["appointment_type", "title", "branch", "booked_resources", "allow_conflict", "status",
+                           "place", "notes", "version"]}),
+        (CUSTOMER, {"fields": list(CUSTOMER_FIELDS)}),
         (_("Zeit"), {"fields": ["all_day", "start", "end", "timezone", "rrule"]}),
         (_("Technisch"), {"classes": ["collapse"], "fields": [
             "uid", "source", "etag", "has_conflict", "changed_by", "first_start", "last_end", "created", "modified",
@@ -86,6 +99,17 @@ class AppointmentAdmin(BranchScopedAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("branch").prefetch_related("bookings__resource")
+
+    def get_fieldsets(self, request, obj=None):
+        """Customer data (health data, V1) only for users with "Kundendaten sehen"."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm(VIEW_CUSTOMER_DATA):
+            return fieldsets
+        return [fs for fs in fieldsets if fs[0] != CUSTOMER]
+
+    def get_search_fields(self, request):
+        fields = list(super().get_search_fields(request))
+        return [*fields, "customer_name", "customer_number"] if request.user.has_perm(VIEW_CUSTOMER_DATA) else fields
 
     @admin.display(description=_("Ressourcen"))
     def booked(self, obj: Appointment) -> str:

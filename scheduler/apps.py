@@ -6,3 +6,6 @@ class SchedulerConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "scheduler"
     verbose_name = _("Terminplaner")
+
+    def ready(self) -> None:
+        from . import receivers  # noqa: F401  (connects the privacy-change announcement)

@@ -37,9 +37,10 @@ from .exceptions import (
     RecurrenceRefused,
     ResourceOfOtherBranch,
     TooLarge,
+    TypeOfOtherBranch,
     UnsupportedComponent,
 )
-from .models import Appointment, Occurrence, Resource
+from .models import Appointment, AppointmentType, Occurrence, Resource
 
 MAX_OBJECT_SIZE = getattr(settings, "CALDAV_MAX_RESOURCE_SIZE", 1024 * 1024)  # bytes of one iCalendar object
 ALLOWED_COMPONENTS = {"VEVENT", "VTIMEZONE"}
@@ -184,6 +185,18 @@ def check_fields(*, title: str, notes: str, place: str, rrule: str) -> None:
         if not getattr(settings, "SCHEDULER_ALLOW_FREQUENT_RECURRENCE", False) and \
                 {str(f).upper() for f in rule.get("FREQ", [])} & REFUSED_FREQUENCIES:
             raise RecurrenceRefused()
+
+
+def default_title(appointment_type: AppointmentType | None, customer_name: str) -> str:
+    """The title of an appointment entered without one: "type – customer", either alone, or "Termin"."""
+    parts = [p for p in ((appointment_type.name if appointment_type else ""), customer_name.strip()) if p]
+    return " – ".join(parts)[:MAX_LENGTHS["SUMMARY"]] or _("Termin")
+
+
+def check_appointment_type(branch: Branch | None, appointment_type: AppointmentType | None) -> None:
+    """An appointment type is one branch's; an appointment of another branch cannot use it."""
+    if appointment_type is not None and branch is not None and appointment_type.branch_id != branch.pk:
+        raise TypeOfOtherBranch()
 
 
 def all_day_bounds(start: dt.datetime, end: dt.datetime, tzname: str) -> tuple[dt.datetime, dt.datetime]:

@@ -90,6 +90,14 @@ class ResourceOfOtherBranch(InvalidResources):
     code = "resource_other_branch"
 
 
+class TypeOfOtherBranch(AppointmentRefused):
+    """An appointment type belongs to one branch; an appointment of another cannot use it."""
+
+    code = "type_other_branch"
+    field = "appointment_type"
+    default_message = _("Die Terminart gehört zu einer anderen Filiale als der Termin.")
+
+
 class UidChanged(AppointmentRefused):
     code = "uid_changed"
     field = "uid"

@@ -21,7 +21,8 @@ from .models import Appointment, Resource
 
 # Where a refusal's ``field`` is shown in the admin form (others: above the form).
 FORM_FIELDS = {"resources": "booked_resources", "start": "start", "end": "end", "rrule": "rrule",
-               "title": "title", "place": "place", "notes": "notes", "timezone": "timezone"}
+               "title": "title", "place": "place", "notes": "notes", "timezone": "timezone",
+               "appointment_type": "appointment_type"}
 
 
 def refusal_field(exc: AppointmentRefused, form: forms.Form) -> str | None:
@@ -45,8 +46,8 @@ class AppointmentForm(forms.ModelForm):
 
     class Meta:
         model = Appointment
-        fields = ["title", "branch", "booked_resources", "all_day", "start", "end", "timezone",
-                  "rrule", "status", "place", "notes"]
+        fields = ["title", "appointment_type", "customer_name", "customer_phone", "customer_number", "branch",
+                  "booked_resources", "all_day", "start", "end", "timezone", "rrule", "status", "place", "notes"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -105,5 +106,6 @@ class AppointmentForm(forms.ModelForm):
 class ResourceForm(forms.ModelForm):
     class Meta:
         model = Resource
-        fields = ["name", "kind", "branch", "employee", "sync_allowed", "legacy_calendar_id", "color", "active"]
+        fields = ["name", "kind", "branch", "employee", "sync_allowed", "privacy", "legacy_calendar_id", "color",
+                  "active"]
         widgets = {"color": forms.TextInput(attrs={"type": "color"})}

@@ -559,3 +559,67 @@ def _valid(year: int, month: int, day: int) -> bool:
     except ValueError:
         return False
     return True
+
+
+MAX_ALARM_REPEAT = 100  # REPEAT beyond this is a client's mistake, not a reminder schedule
+
+
+def alarm_times(alarm: icalendar.cal.Component, event: icalendar.Event,
+                default_tz: dt.tzinfo) -> list[dt.datetime]:
+    """When a VALARM of one event instance fires, in UTC (RFC 5545 §3.8.6.3, §3.6.6; RFC 4791 §9.9).
+
+    A relative TRIGGER counts from the instance's start, or from its end with ``RELATED=END``;
+    ``VALUE=DATE-TIME`` is absolute. ``REPEAT`` more times follow, ``DURATION`` apart.
+    """
+    if "TRIGGER" not in alarm:
+        return []
+    trigger = alarm.decoded("TRIGGER")
+    if isinstance(trigger, dt.timedelta):
+        if "DTSTART" not in event:
+            return []
+        start, end = event_bounds(event)
+        related = str(alarm["TRIGGER"].params.get("RELATED", "START")).upper()
+        first = to_utc(end if related == "END" else start, default_tz) + trigger
+    else:
+        first = to_utc(trigger, default_tz)
+    step = alarm.decoded("DURATION") if "DURATION" in alarm else None
+    try:
+        repeat = min(int(alarm.get("REPEAT", 0)), MAX_ALARM_REPEAT)
+    except (TypeError, ValueError):
+        repeat = 0
+    if not isinstance(step, dt.timedelta) or step <= dt.timedelta(0):
+        repeat = 0
+    return [first + k * step for k in range(repeat + 1)] if repeat else [first]
+
+
+@dataclass
+class AlarmReach:
+    """How far the alarms of an object fire from their instance's start: relative alarms fire in
+    [start + earliest, start + latest]; ``absolute`` says some alarm has a fixed DATE-TIME."""
+
+    earliest: dt.timedelta
+    latest: dt.timedelta
+    absolute: bool
+
+
+def alarm_reach(cal: icalendar.Calendar, default_tz: dt.tzinfo) -> AlarmReach | None:
+    """The span of all alarm times relative to their instance's start (None: no VALARM at all).
+
+    An instance whose alarm may fire in [a, b) starts in [a - latest, b - earliest]: a time-range
+    on VALARM expands only the instances there, however far ahead the series runs.
+    """
+    offsets: list[dt.timedelta] = []
+    absolute = False
+    for ev in events(cal):
+        if "DTSTART" not in ev:
+            continue
+        anchor = to_utc(event_bounds(ev)[0], default_tz)
+        for alarm in ev.walk("VALARM"):
+            times = alarm_times(alarm, ev, default_tz)
+            if times and not isinstance(alarm.decoded("TRIGGER"), dt.timedelta):
+                absolute = True
+            else:
+                offsets.extend(t - anchor for t in times)
+    if not offsets and not absolute:
+        return None
+    return AlarmReach(min(offsets, default=dt.timedelta(0)), max(offsets, default=dt.timedelta(0)), absolute)

@@ -21,7 +21,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
-from branches.models import Branch, validate_timezone
+from branches.models import Branch, Privacy, validate_timezone
 
 color_validator = RegexValidator(r"^#[0-9A-Fa-f]{6}$", _("Farbe als #RRGGBB angeben."))
 
@@ -80,6 +80,11 @@ class Resource(models.Model):
                     "drohen doppelte Termine auf dem Telefon."),
     )
     color = models.CharField(_("Farbe"), max_length=7, default="#3A87AD", validators=[color_validator])
+    privacy = models.CharField(
+        _("Datenschutz auf Telefonen"), max_length=12, choices=Privacy.choices, blank=True,
+        help_text=_("Leer: wie in der Filiale eingestellt. Gilt für Termine, in denen der Mitarbeiter des "
+                    "Telefons nicht gebucht ist."),
+    )
     active = models.BooleanField(_("aktiv"), default=True)
     slug = models.SlugField(
         _("Kennung"), max_length=64, unique=True, editable=False,
@@ -117,6 +122,11 @@ class Resource(models.Model):
             raise ValidationError(_("Eine Ortsressource hat keinen Mitarbeiter."))
         if not self.slug:
             self.slug = self._unique_slug()
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # The change counters are the writer's (``scheduler.services._log``, by UPDATE): saving an
+            # instance read before a phone's write must not turn them back (sync tokens would repeat).
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.name not in ("sync_revision", "sync_floor")]
         super().save(*args, **kwargs)
         self._stored_slug = self.slug
 
@@ -127,6 +137,26 @@ class Resource(models.Model):
             n += 1
             slug = f"{base}-{n}"
         return slug
+
+
+class AppointmentType(models.Model):
+    """A kind of appointment of a branch ("Sehtest", "Hörtest"): a colleague's phone sees only this name (V1)."""
+
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("Filiale"), on_delete=models.PROTECT, related_name="appointment_types",
+    )
+    name = models.CharField(_("Name"), max_length=100)
+    duration_minutes = models.PositiveIntegerField(_("Standarddauer (Minuten)"), default=30)
+    color = models.CharField(_("Farbe"), max_length=7, default="#3A87AD", validators=[color_validator])
+
+    class Meta:
+        verbose_name = _("Terminart")
+        verbose_name_plural = _("Terminarten")
+        ordering = ["branch__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["branch", "name"], name="appointment_type_unique_in_branch")]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class AppointmentQuerySet(models.QuerySet):
@@ -182,7 +212,18 @@ class Appointment(models.Model):
     resources = models.ManyToManyField(
         Resource, through="Booking", verbose_name=_("Ressourcen"), related_name="appointments",
     )
-    title = models.CharField(_("Titel"), max_length=255)
+    title = models.CharField(
+        _("Titel"), max_length=255, blank=True,
+        help_text=_("Leer: „Terminart – Kunde“."),
+    )
+    appointment_type = models.ForeignKey(
+        AppointmentType, verbose_name=_("Terminart"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="appointments",
+    )
+    # V1: customer data is health data here; phones of colleagues never receive it (scheduler.redaction).
+    customer_name = models.CharField(_("Kunde"), max_length=200, blank=True)
+    customer_phone = models.CharField(_("Telefon des Kunden"), max_length=50, blank=True)
+    customer_number = models.CharField(_("Kundennummer"), max_length=50, blank=True)
     notes = models.TextField(_("Notizen"), blank=True)
     place = models.CharField(_("Ort"), max_length=255, blank=True)
     status = models.CharField(
@@ -203,6 +244,12 @@ class Appointment(models.Model):
     )
     ical = models.TextField(_("iCalendar-Objekt"), editable=False)
     etag = models.CharField(_("ETag"), max_length=64, editable=False)
+    # V1: the object as a colleague's phone receives it, per privacy level, written with ``ical``
+    # (scheduler.redaction), so listings and GETs serve them without per-object work.
+    ical_no_customer = models.TextField(editable=False, default="")
+    etag_no_customer = models.CharField(max_length=64, editable=False, default="")
+    ical_busy = models.TextField(editable=False, default="")
+    etag_busy = models.CharField(max_length=64, editable=False, default="")
     size = models.PositiveIntegerField(_("Größe (Bytes)"), default=0, editable=False)
     # Time-range index (UTC): first occurrence start, last occurrence end (NULL = unbounded RRULE).
     first_start = models.DateTimeField(_("erstes Vorkommen"), editable=False)
@@ -223,6 +270,7 @@ class Appointment(models.Model):
         verbose_name = _("Termin")
         verbose_name_plural = _("Termine")
         ordering = ["-start"]
+        permissions = [("view_customer_data", _("Kundendaten sehen"))]
         indexes = [
             models.Index(fields=["first_start", "last_end"], name="appt_time_range"),
             models.Index(fields=["last_end"], name="appt_last_end"),
@@ -234,6 +282,11 @@ class Appointment(models.Model):
     @property
     def is_recurring(self) -> bool:
         return bool(self.rrule) or "RECURRENCE-ID" in self.ical or "RDATE" in self.ical
+
+
+# V1: who may see an appointment's customer (admin, REST API); phones never get it for colleagues' appointments.
+VIEW_CUSTOMER_DATA = "scheduler.view_customer_data"
+CUSTOMER_FIELDS = ("customer_name", "customer_phone", "customer_number")
 
 
 class Occurrence(models.Model):

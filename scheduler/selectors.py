@@ -12,6 +12,7 @@ expanded in Python, under the request's expansion budget.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass, field
@@ -44,6 +45,9 @@ def appointments_in_range(queryset, start: dt.datetime | None, end: dt.datetime 
 # Columns needed to describe an object without its body (PROPFIND, sync, multiget ETags).
 _META = ("name", "appointment_id", "appointment__etag", "appointment__size", "appointment__modified",
          "appointment__uid")
+# V1: the redacted objects (small: no descriptions, attendees or alarms) with their ETags.
+_REDACTED = ("appointment__etag_no_customer", "appointment__ical_no_customer", "appointment__etag_busy",
+             "appointment__ical_busy")
 
 
 @dataclass
@@ -58,18 +62,32 @@ class CalendarObject:
     uid: str
     ical: str | None = None
     occurs: bool | None = None  # from the occurrence table: instance in the queried range? None = unknown
+    # V1: the object at the other privacy levels (level -> (etag, text)), loaded with ``redacted=True``
+    variants: dict[str, tuple[str, str]] = field(default_factory=dict)
+    redacted: bool = False  # this is a redacted variant (read-only to whoever receives it)
 
     @classmethod
     def from_row(cls, row: dict) -> CalendarObject:
         known = row.get("occurs_known")
+        variants = {level: (row[f"appointment__etag_{level}"], row[f"appointment__ical_{level}"])
+                    for level in ("no_customer", "busy") if f"appointment__ical_{level}" in row}
         return cls(name=row["name"], appointment_id=row["appointment_id"], etag=row["appointment__etag"],
                    size=row["appointment__size"], modified=row["appointment__modified"],
                    uid=row["appointment__uid"], ical=row.get("appointment__ical"),
-                   occurs=row["occurs"] if known else None)
+                   occurs=row["occurs"] if known else None, variants=variants)
+
+    def at_level(self, level: str) -> CalendarObject:
+        """This object as received at a privacy level (``scheduler.redaction``): its redacted text and ETag."""
+        if level not in self.variants:
+            return self
+        etag, text = self.variants[level]
+        return dataclasses.replace(self, etag=etag, ical=text, size=len(text.encode("utf-8")), redacted=True,
+                                   variants={})
 
 
-def _rows(qs, with_data: bool, extra=()) -> list[CalendarObject]:
-    fields = _META + (("appointment__ical",) if with_data else ()) + tuple(extra)
+def _rows(qs, with_data: bool, extra=(), redacted: bool = False) -> list[CalendarObject]:
+    fields = (_META + (("appointment__ical",) if with_data else ()) + tuple(extra)
+              + (_REDACTED if redacted else ()))
     return [CalendarObject.from_row(r) for r in qs.values(*fields)]
 
 
@@ -77,12 +95,13 @@ def _active(resource: Resource):
     return Booking.objects.active().filter(resource=resource)
 
 
-def all_objects(resource: Resource, *, with_data: bool = False) -> list[CalendarObject]:
-    return _rows(_active(resource).order_by("name"), with_data)
+def all_objects(resource: Resource, *, with_data: bool = False, redacted: bool = False) -> list[CalendarObject]:
+    return _rows(_active(resource).order_by("name"), with_data, redacted=redacted)
 
 
-def get_object(resource: Resource, name: str, *, with_data: bool = True) -> CalendarObject | None:
-    rows = _rows(_active(resource).filter(name=name), with_data)
+def get_object(resource: Resource, name: str, *, with_data: bool = True,
+               redacted: bool = False) -> CalendarObject | None:
+    rows = _rows(_active(resource).filter(name=name), with_data, redacted=redacted)
     return rows[0] if rows else None
 
 
@@ -90,17 +109,18 @@ def get_booking(resource: Resource, name: str) -> Booking | None:
     return _active(resource).select_related("appointment", "resource").filter(name=name).first()
 
 
-def objects_by_names(resource: Resource, names, *, with_data: bool = False) -> dict[str, CalendarObject]:
+def objects_by_names(resource: Resource, names, *, with_data: bool = False,
+                     redacted: bool = False) -> dict[str, CalendarObject]:
     names = list(dict.fromkeys(names))
     found: dict[str, CalendarObject] = {}
     for i in range(0, len(names), 500):  # stay below SQLite's parameter limit
-        for obj in _rows(_active(resource).filter(name__in=names[i:i + 500]), with_data):
+        for obj in _rows(_active(resource).filter(name__in=names[i:i + 500]), with_data, redacted=redacted):
             found[obj.name] = obj
     return found
 
 
 def objects_changed(resource: Resource, names: list[str], after: int, upto: int, *,
-                    with_data: bool = False) -> dict[str, CalendarObject]:
+                    with_data: bool = False, redacted: bool = False) -> dict[str, CalendarObject]:
     """Current objects among the names changed in (after, upto]: one query, however many changed.
 
     A short list of names is looked up directly (the (resource, name) index); a long
@@ -110,18 +130,34 @@ def objects_changed(resource: Resource, names: list[str], after: int, upto: int,
         selected = names
     else:
         selected = Change.objects.filter(resource=resource, revision__gt=after, revision__lte=upto).values("name")
-    return {o.name: o for o in _rows(_active(resource).filter(name__in=selected), with_data)}
+    return {o.name: o for o in _rows(_active(resource).filter(name__in=selected), with_data, redacted=redacted)}
 
 
 def objects_in_range(resource: Resource, start: dt.datetime | None, end: dt.datetime | None,
-                     *, with_data: bool = True) -> list[CalendarObject]:
+                     *, with_data: bool = True, redacted: bool = False) -> list[CalendarObject]:
     """Candidates whose time-range index overlaps [start, end), each with ``occurs`` from the
     occurrence table (exact where the table covers the range; None where the caller must expand)."""
     qs = _active(resource).filter(overlap_q(start, end, "appointment__"))
     if start is None and end is None:
-        return _rows(qs.order_by("name"), with_data)
+        return _rows(qs.order_by("name"), with_data, redacted=redacted)
     qs = qs.annotate(**occurrence_annotations(start, end, "appointment__"))
-    return _rows(qs.order_by("name"), with_data, extra=("occurs", "occurs_known"))
+    return _rows(qs.order_by("name"), with_data, extra=("occurs", "occurs_known"), redacted=redacted)
+
+
+def appointments_booking_employee(appointment_ids, employee_id: int | None) -> set[int]:
+    """Which of these appointments book a person resource of the employee (V1: those arrive complete).
+
+    One query per 500 appointments (SQLite's parameter limit), never one per appointment.
+    """
+    ids = list(dict.fromkeys(appointment_ids))
+    if employee_id is None or not ids:
+        return set()
+    found: set[int] = set()
+    for i in range(0, len(ids), 500):
+        found |= set(Booking.objects.filter(appointment_id__in=ids[i:i + 500], deleted_at__isnull=True,
+                                            resource__kind=Resource.Kind.PERSON, resource__employee_id=employee_id)
+                     .values_list("appointment_id", flat=True))
+    return found
 
 
 def uid_in_use(resource: Resource, uid: str, *, except_name: str | None = None) -> str | None:

@@ -32,7 +32,7 @@ from django.utils.translation import gettext as _
 
 from branches.models import Branch
 
-from . import contract, ical, preconditions
+from . import contract, ical, preconditions, redaction
 from .exceptions import (
     AlreadyExists,
     BookingConflict,
@@ -84,6 +84,17 @@ def _index(appt: Appointment, cal: icalendar.Calendar) -> ical.TimeIndex:
     appt.etag = ical.etag_for(appt.ical)
     appt.size = len(appt.ical.encode("utf-8"))
     return idx
+
+
+def _redact(appt: Appointment, resources: list[Resource]) -> None:
+    """V1: the object as colleagues' phones receive it, per level, stored beside ``ical`` with its ETag."""
+    rooms = ", ".join(sorted(r.name for r in resources if r.kind == Resource.Kind.LOCATION))
+    variants = redaction.redacted_variants(
+        appt.ical, type_name=appt.appointment_type.name if appt.appointment_type else "", room_name=rooms)
+    appt.ical_no_customer = variants[redaction.Privacy.NO_CUSTOMER]
+    appt.ical_busy = variants[redaction.Privacy.BUSY]
+    appt.etag_no_customer = ical.etag_for(appt.ical_no_customer)
+    appt.etag_busy = ical.etag_for(appt.ical_busy)
 
 
 def write_occurrences(appt: Appointment, idx: ical.TimeIndex, *, replace: bool = True) -> None:
@@ -154,6 +165,7 @@ def _relock(appt: Appointment, if_match: IfMatch) -> Appointment:
 def _apply_content(appt: Appointment, ical_text: str | None, creating: bool) -> icalendar.Calendar:
     """Set the modelled columns and the stored object; returns the parsed calendar."""
     tzname = appt.timezone or appt.branch.timezone
+    contract.check_appointment_type(appt.branch, appt.appointment_type)
     if ical_text is not None:
         checked = contract.check_object(ical_text, tzname)
         if not creating and checked.uid != appt.uid:
@@ -161,6 +173,8 @@ def _apply_content(appt: Appointment, ical_text: str | None, creating: bool) -> 
         _set_fields(appt, checked.fields)
         appt.ical = ical_text
         return checked.cal
+    if not (appt.title or "").strip():  # a phone's object keeps its SUMMARY as sent; only modelled writes get this
+        appt.title = contract.default_title(appt.appointment_type, appt.customer_name)
     contract.check_fields(title=appt.title, notes=appt.notes, place=appt.place, rrule=appt.rrule)
     appt.start, appt.end = contract.normalise_times(start=appt.start, end=appt.end, all_day=appt.all_day,
                                                     tzname=tzname)
@@ -235,6 +249,7 @@ def _save(appt: Appointment, resources: list[Resource] | None, ical_text: str | 
     appt.warnings = contract.check_resources(appt.branch, resources)
     _check_uid_free(appt.uid, resources, None if creating else appt)
     idx = _index(appt, cal)
+    _redact(appt, resources)
     _judge_conflicts(appt, idx, resources, opts.on_conflict)
     if opts.changed_by:
         appt.changed_by = opts.changed_by[:150]
@@ -364,6 +379,18 @@ def delete_appointment(appt: Appointment, *, if_match: IfMatch = None, changed_b
     Appointment.objects.filter(pk=appt.pk).update(deleted_at=now, changed_by=changed_by[:150] or current.changed_by)
     _log({b.resource_id: b.resource for b in bookings},
          [(b.resource_id, current, b.name, Change.Op.DELETED) for b in bookings])
+
+
+@transaction.atomic
+def announce_privacy_change(resources: Iterable[Resource]) -> None:
+    """V1: a privacy level changed, so what colleagues' phones receive of these calendars changed.
+
+    Every object in them is logged as modified (nothing else changes), so a phone that syncs
+    by token fetches the objects again with their new ETags (D6, RFC 6578).
+    """
+    bookings = (Booking.objects.active().filter(resource__in=list(resources)).select_related("appointment")
+                .order_by("resource_id", "name"))
+    _log({}, [(b.resource_id, b.appointment, b.name, Change.Op.MODIFIED) for b in bookings])
 
 
 @transaction.atomic

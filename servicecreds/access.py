@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from branches.models import Privacy as Level
 from scheduler.models import Resource
 
 from .models import ServiceCredential
@@ -43,6 +44,15 @@ REASONS: dict[str, Promise] = {
     "other_employee": _("Die Personenressource gehört einem anderen Mitarbeiter; es werden nur "
                         "eigene Termine übertragen."),
     "other_branch": _("Die Ortsressource gehört zu einer anderen Filiale als die Servicezugangsdaten."),
+}
+
+PRIVACY_REASONS: dict[str, Promise] = {
+    "own_calendar": _("Der eigene Kalender des Mitarbeiters: Termine kommen vollständig an."),
+    "own_appointment": _("Der Mitarbeiter ist in diesem Termin gebucht: er kommt vollständig an."),
+    "level_full": _("Diese Ressource überträgt auch fremde Termine vollständig."),
+    "level_no_customer": _("Termine, in denen der Mitarbeiter nicht gebucht ist, kommen ohne Kundendaten an "
+                           "(Terminart, Zeit und Raum)."),
+    "level_busy": _("Termine, in denen der Mitarbeiter nicht gebucht ist, kommen nur als „Belegt“ an."),
 }
 
 WRITE_PERMISSIONS = (
@@ -146,9 +156,9 @@ def visible_resources(cred: ServiceCredential, today: dt.date | None = None) -> 
     return sorted((r for r in candidate_resources(cred) if resource_decision(cred, r, today)), key=calendar_sort_key)
 
 
-def own_calendar(cred: ServiceCredential, today: dt.date | None = None) -> Resource | None:
-    """The credential's default calendar for new events: its first visible person calendar, if any."""
-    first = next(iter(visible_resources(cred, today)), None)
+def default_calendar(calendars: list[Resource]) -> Resource | None:
+    """The default for new events among a credential's ``visible_resources``: its own person calendar."""
+    first = next(iter(calendars), None)
     return first if first is not None and first.kind == Resource.Kind.PERSON else None
 
 
@@ -175,3 +185,56 @@ def branch_mismatch_warning(cred: ServiceCredential) -> str | None:
                  "sieht dann die Räume der Filiale „%(branch)s“: %(rooms)s. Auf dem Telefon angelegte Termine "
                  "gehören zur Filiale „%(branch)s“.")) % {
                      "branch": cred.branch.name, "home": cred.employee.branch.name, "rooms": names}
+
+
+# --- Privacy on phones (V1) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """What a credential receives of one appointment in one calendar, and why (V1)."""
+
+    level: str  # branches.models.Privacy
+    code: str
+
+    @property
+    def redacted(self) -> bool:
+        return self.level != Level.FULL
+
+    @property
+    def message(self) -> str:
+        return str(PRIVACY_REASONS[self.code])
+
+
+def resource_privacy_level(resource: Resource) -> str:
+    """The level a resource applies to colleagues' appointments: its own, else its branch's."""
+    return resource.privacy or resource.branch.privacy
+
+
+def is_own_calendar(cred: ServiceCredential, resource: Resource) -> bool:
+    """A person resource of the credential's own employee: everything in it books that employee."""
+    employee = cred.employee
+    return (resource.kind == Resource.Kind.PERSON and employee is not None
+            and resource.employee_id == employee.pk)
+
+
+def privacy_for(cred: ServiceCredential, resource: Resource, *, books_own_employee: bool) -> Privacy:
+    """What ``cred`` receives of an appointment in ``resource``'s calendar (V1, S4, S5).
+
+    An appointment that books the credential's own employee (a booking on a person resource
+    of that employee) always arrives complete; any other arrives at the resource's level.
+    ``books_own_employee`` is an input, not a query, so a caller answers this for a whole
+    calendar with one query (``scheduler.selectors.appointments_booking_employee``).
+    """
+    if is_own_calendar(cred, resource):
+        return Privacy(Level.FULL, "own_calendar")
+    if books_own_employee:
+        return Privacy(Level.FULL, "own_appointment")
+    level = resource_privacy_level(resource)
+    return Privacy(level, f"level_{level}")
+
+
+def calendar_privacy(cred: ServiceCredential, resource: Resource) -> Privacy:
+    """The level of a calendar's appointments that do not book the credential's employee: if it is
+    not "full", objects in this calendar may be redacted, and the calendar is read-only to ``cred``."""
+    return privacy_for(cred, resource, books_own_employee=False)

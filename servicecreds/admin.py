@@ -4,10 +4,10 @@ Ressource spezifische URL / Test" workflow (C1–C10, U1–U4), in the shape of 
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.mail import send_mail
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters
@@ -16,9 +16,9 @@ from branches.scope import BranchScopedAdmin, scope_resources
 from caldav_endpoint import probe
 from scheduler.models import Resource
 
-from . import access, selector, urls_for
+from . import access, delivery, device_status, lost_phone, selector, setup_links, urls_for
 from .forms import ServiceCredentialForm, SetServicePasswordForm
-from .models import ServiceCredential
+from .models import ServiceCredential, SetupLink
 from .views import connection_test_response
 
 
@@ -37,18 +37,39 @@ class PasswordSetFilter(admin.SimpleListFilter):
         return queryset
 
 
+class DeviceStatusFilter(admin.SimpleListFilter):
+    """OK / nie verbunden / veraltet / Fehler: the same rule as the status column (``device_status``)."""
+
+    title = gettext_lazy("Synchronisation")
+    parameter_name = "sync"
+
+    def lookups(self, request, model_admin):
+        return list(device_status.STATES.items())
+
+    def queryset(self, request, queryset):
+        if self.value() in device_status.STATES:
+            return queryset.filter(device_status.state_q(self.value()))
+        return queryset
+
+
 @admin.register(ServiceCredential)
 class ServiceCredentialAdmin(BranchScopedAdmin, admin.ModelAdmin):
     form = ServiceCredentialForm
     change_form_template = "admin/servicecreds/servicecredential/change_form.html"
-    list_display = ["username", "user", "employee_name", "branch", "service_class", "confirmed", "valid_from",
-                    "valid_until", "password_set", "last_used_at"]
-    list_filter = ["confirmed", "service_class", "branch", PasswordSetFilter]
+    # Issue 14: one status column, and the list fits a 1280 px screen. User account, service class (one
+    # choice), validity and password state are on the change page and in the filters; an expired or
+    # password-less credential shows in the status as soon as its phone tries ("Fehler: abgelaufen").
+    list_display = ["username", "employee_name", "sync_status", "branch", "confirmed"]
+    list_filter = [DeviceStatusFilter, "confirmed", "service_class", "branch", PasswordSetFilter]
     search_fields = ["username", "user__username", "user__employee__display_name"]
-    list_select_related = ["user", "user__employee", "branch"]
+    list_select_related = ["user", "user__employee", "branch", "device_health"]
+    actions = ["phone_lost"]
+
+    class Media:
+        css = {"all": ["servicecreds/device_status.css"]}
     autocomplete_fields = ["user"]
     fields = ["access_type", "username", "valid_from", "valid_until", "user", "branch", "service_class",
-              "confirmed", "password_state", "last_used_at", "last_user_agent"]
+              "confirmed", "password_state", "last_used_at", "last_user_agent", "device_events"]
 
     @admin.display(description=gettext_lazy("Mitarbeiter"))
     def employee_name(self, obj):
@@ -67,8 +88,32 @@ class ServiceCredentialAdmin(BranchScopedAdmin, admin.ModelAdmin):
         return _("gesetzt am %(when)s von %(who)s") % {
             "when": obj.password_set_at.strftime("%d.%m.%Y %H:%M") if obj.password_set_at else "—", "who": who}
 
+    @admin.display(description=gettext_lazy("Synchronisation"))
+    def sync_status(self, obj):
+        current = device_status.status(obj)
+        return format_html('<span class="sync-{}" title="{}">{}</span>', current.state,
+                           device_status.local(current.at) if current.at else "", current.text)
+
+    @admin.display(description=gettext_lazy("Letzte Ereignisse"))
+    def device_events(self, obj):
+        rows = device_status.events(obj)
+        if not rows:
+            return _("Noch nie verbunden")
+        return format_html("<ul class=\"device-events\">{}</ul>", format_html_join(
+            "", "<li>{}: {}</li>", ((device_status.local(when), text) for when, text in rows)))
+
+    @admin.action(description=gettext_lazy("Telefon verloren: sperren"), permissions=["change"])
+    def phone_lost(self, request, queryset):
+        for cred in queryset:
+            done = lost_phone.lock_out(cred, by=request.user)
+            self.log_change(request, done.credential, _(
+                "Telefon verloren: Bestätigung entfernt, Passwort durch ein zufälliges ersetzt, "
+                "%(n)d Einrichtungslink(s) widerrufen.") % {"n": done.links_revoked})
+            self.message_user(request, _("„%(u)s“ ist gesperrt. Für ein neues Telefon ein neues Passwort vergeben "
+                                         "und „Bestätigt“ wieder setzen.") % {"u": cred.username}, messages.WARNING)
+
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["password_state", "last_used_at", "last_user_agent"]
+        readonly = ["password_state", "last_used_at", "last_user_agent", "device_events"]
         if obj is not None:
             readonly.append("username")  # C3: fixed after the first save
         return readonly
@@ -76,14 +121,22 @@ class ServiceCredentialAdmin(BranchScopedAdmin, admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         fields = list(super().get_fields(request, obj))
         if obj is None:
-            fields = [f for f in fields if f not in ("password_state", "last_used_at", "last_user_agent")]
+            fields = [f for f in fields
+                      if f not in ("password_state", "last_used_at", "last_user_agent", "device_events")]
         return fields
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["username_hint"] = _("Der Benutzername kann nicht mehr geändert werden. Für einen anderen "
                                          "Benutzernamen den Eintrag löschen und neu anlegen.")
+            context["branch_warning"] = access.branch_mismatch_warning(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        warning = access.branch_mismatch_warning(obj)  # warn, not refuse: a phone may work in another branch
+        if warning:
+            self.message_user(request, warning, messages.WARNING)
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -112,6 +165,7 @@ class ServiceCredentialAdmin(BranchScopedAdmin, admin.ModelAdmin):
         form = SetServicePasswordForm(cred, request.POST or None)
         if request.method == "POST" and form.is_valid():
             form.save(by=request.user)
+            setup_links.revoke_for(cred)  # an admin's new password starts over: links sent before are void
             self.message_user(request, _("Das Passwort für „%(u)s“ wurde neu vergeben.") % {"u": cred.username},
                               messages.SUCCESS)
             return HttpResponseRedirect(reverse("admin:servicecreds_servicecredential_change", args=[cred.pk]))
@@ -120,35 +174,50 @@ class ServiceCredentialAdmin(BranchScopedAdmin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/servicecreds/password.html", context)
 
     def url_view(self, request, pk):
-        """"Ressource spezifische URL" (U1–U3): selector, URL, copy, e-mail, QR code, Test."""
+        """"Ressource spezifische URL" (U1–U3, U5): selector, URL, copy, set-up link (QR, e-mail, SMS), Test."""
         cred = self._credential(request, pk, change=False)
         options = self._choices(request, cred)
         wanted = request.POST.get("resource") or request.GET.get("resource")
         selected = next((c for c in options if c.resource.slug == wanted), options[0] if options else None)
-        if request.method == "POST" and request.POST.get("action") == "email" and selected and selected.allowed:
-            self._send_url(request, cred, selected)
-            return HttpResponseRedirect(f"{request.path}?resource={selected.resource.slug}")
+        new_link = None
+        if request.method == "POST":
+            new_link = self._url_action(request, cred, selected)
+            if not isinstance(new_link, setup_links.NewLink):
+                return HttpResponseRedirect(f"{request.path}?resource={selected.resource.slug if selected else ''}")
         context = {**self.admin_site.each_context(request), "opts": self.opts, "original": cred,
                    "title": _("Ressource spezifische URL: %(u)s") % {"u": cred.username},
                    "choices": options, "selected": selected, "credential_decision": access.credential_decision(cred),
                    "discovery_url": urls_for.discovery_url(),
                    "test_url": reverse("admin:servicecreds_servicecredential_test", args=[cred.pk]),
-                   "warning": probe.legacy_warning(selected.resource) if selected else None}
+                   "warning": probe.legacy_warning(selected.resource) if selected else None,
+                   "test_note": _("Passwort nicht geprüft – es ist nur gehasht gespeichert"),
+                   "new_link": new_link, "new_link_qr": selector.qr_svg(new_link.url) if new_link else "",
+                   "open_links": SetupLink.objects.open().filter(credential=cred).select_related("resource"),
+                   "sms_disabled": delivery.sms_unavailable_reason(cred),
+                   "can_send": self.has_change_permission(request, cred)}
         return TemplateResponse(request, "admin/servicecreds/resource_url.html", context)
 
-    def _send_url(self, request, cred, choice):
-        emp = cred.employee
-        to = (emp and emp.email) or cred.user.email
-        if not to:
-            self.message_user(request, _("Für diesen Mitarbeiter ist keine E-Mail-Adresse hinterlegt."),
-                              messages.ERROR)
-            return
-        body = _("Hallo,\n\nmit diesen Angaben richten Sie den Kalender „%(name)s“ auf Ihrem Telefon ein "
-                 "(CalDAV-Konto):\n\nServer-URL: %(url)s\nBenutzername: %(user)s\nPasswort: Ihr "
-                 "Servicepasswort (unter „Mein Konto“ selbst festlegen)\n\n") % {
-                     "name": choice.resource.name, "url": choice.url, "user": cred.username}
-        send_mail(_("Ihre Kalender-Adresse für „%(name)s“") % {"name": choice.resource.name}, body, None, [to])
-        self.message_user(request, _("Die URL wurde an %(to)s gesendet.") % {"to": to}, messages.SUCCESS)
+    def _url_action(self, request, cred, selected):
+        """A button of the URL page: a new set-up link (QR), sent by e-mail or SMS, or links revoked."""
+        if not self.has_change_permission(request, cred):
+            raise Http404
+        action = request.POST.get("action")
+        if action == "revoke":
+            n = setup_links.revoke(SetupLink.objects.filter(credential=cred, pk__in=request.POST.getlist("link")))
+            self.message_user(request, _("%(n)d Einrichtungslink(s) widerrufen.") % {"n": n}, messages.SUCCESS)
+            return None
+        if selected is None or not selected.allowed:
+            return None
+        if action == "setup_link":
+            return setup_links.create(cred, selected.resource, by=request.user)
+        if action in ("email", "sms"):
+            self._send_url(request, cred, selected, by_sms=action == "sms")
+        return None
+
+    def _send_url(self, request, cred, choice, *, by_sms=False):
+        """The set-up link (never a password) to the employee's e-mail address or mobile number."""
+        sent = (delivery.send_sms if by_sms else delivery.send_email)(cred, choice.resource, by=request.user)
+        self.message_user(request, sent.message, messages.SUCCESS if sent.ok else messages.ERROR)
 
     def test_view(self, request, pk):
         """The Test button: a real request through the endpoint; JSON for the page's script."""

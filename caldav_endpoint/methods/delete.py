@@ -6,6 +6,7 @@ from django.http import HttpResponse
 
 from scheduler import selectors, services
 
+from .. import privacy
 from ..context import OBJECT, DavContext
 from ..errors import DavError
 
@@ -15,6 +16,7 @@ def handle(ctx: DavContext) -> HttpResponse:
     if t.kind != OBJECT:
         raise DavError(403, message="Kalender werden im Terminplaner verwaltet, nicht vom Client gelöscht.")
     t.require_write()
+    privacy.require_write(ctx, missing_ok=True)
     booking = selectors.get_booking(t.resource, t.name)
     if booking is None:
         raise DavError(404, message="no such object")

@@ -1,4 +1,7 @@
-"""GET and HEAD of a calendar object: the stored iCalendar, byte for byte, with a strong ETag."""
+"""GET and HEAD of a calendar object: the stored iCalendar, byte for byte, with a strong ETag.
+
+A colleague's appointment in a room calendar is the redacted object the writer stored (V1).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from django.utils.http import http_date
 
 from scheduler import preconditions, selectors
 
+from .. import privacy
 from ..context import CALENDAR, OBJECT, DavContext
 from ..errors import DavError
 
@@ -18,7 +22,8 @@ def handle(ctx: DavContext) -> HttpResponse:
         return resp
     if t.kind != OBJECT:
         return HttpResponse("Terminsync CalDAV\n", content_type="text/plain; charset=utf-8")
-    obj = selectors.get_object(t.resource, t.name, with_data=True)
+    obj = privacy.received_one(ctx, t.resource, selectors.get_object(
+        t.resource, t.name, with_data=True, redacted=privacy.may_redact(ctx, t.resource)))
     if obj is None:
         raise DavError(404, message="no such object")
     etag = f'"{obj.etag}"'

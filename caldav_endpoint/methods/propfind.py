@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from scheduler import selectors
 from servicecreds import access
 
+from .. import health, privacy
 from ..context import CALENDAR, HOME, OBJECT, DavContext, Target
 from ..davxml import DAV, multistatus, parse_request_body, response, split, xml_response
 from ..errors import DavError
@@ -35,11 +36,13 @@ def parse_request(request: HttpRequest) -> tuple[str, list[tuple[str, str]]]:
 def children(ctx: DavContext, target: Target) -> list[Target]:
     if target.kind == HOME:
         return [ctx.calendar_target(r, access.resource_decision(ctx.credential, r))
-                for r in access.visible_resources(ctx.credential)]
+                for r in ctx.calendars]
     if target.kind == CALENDAR:
-        return [Target(OBJECT, ctx.object_path(target.resource, o.name), resource=target.resource,
-                       name=o.name, decision=target.decision, obj=o)
-                for o in selectors.all_objects(target.resource)]
+        res = target.resource
+        objects = selectors.all_objects(res, redacted=privacy.may_redact(ctx, res))
+        return [Target(OBJECT, ctx.object_path(res, o.name), resource=res, name=o.name, decision=target.decision,
+                       obj=o)
+                for o in privacy.received(ctx, res, objects)]
     return []
 
 
@@ -50,10 +53,13 @@ def handle(ctx: DavContext) -> HttpResponse:
     mode, names = parse_request(ctx.request)
     target = ctx.target
     if target.kind == OBJECT:
-        target.obj = selectors.get_object(target.resource, target.name, with_data=False)
+        target.obj = privacy.received_one(ctx, target.resource, selectors.get_object(
+            target.resource, target.name, with_data=False, redacted=privacy.may_redact(ctx, target.resource)))
         if target.obj is None:
             raise DavError(404, message="no such object")
     targets = [target] + (children(ctx, target) if depth == "1" else [])
+    if any(t.kind == CALENDAR for t in targets) and health.is_sync_poll(mode, names):
+        health.note_sync(ctx.credential)
     root = multistatus()
     for t in targets:
         response(root, t.path, render_props(ctx, t, names, allprop=(mode == "allprop"),

@@ -14,6 +14,7 @@ from django.http import HttpResponse
 
 from scheduler import services
 
+from .. import privacy
 from ..body import BodyTooLarge, read_body
 from ..context import OBJECT, DavContext
 from ..davxml import CALDAV
@@ -51,6 +52,7 @@ def handle(ctx: DavContext) -> HttpResponse:
     if t.kind != OBJECT:
         raise DavError(405, message="PUT is only allowed on calendar objects")
     t.require_write()
+    privacy.require_write(ctx)
     appt, created = services.store_object(
         t.resource, t.name, read_object(ctx), branch=ctx.credential.branch,
         if_match=ctx.request.META.get("HTTP_IF_MATCH"), if_none_match=ctx.request.META.get("HTTP_IF_NONE_MATCH"),

@@ -7,6 +7,7 @@ from lxml import etree
 
 from scheduler import selectors
 
+from .. import privacy
 from ..context import DavContext
 from ..davxml import DAV, multistatus, response, xml_response
 from ..errors import DavError
@@ -20,7 +21,10 @@ def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
     if not hrefs:
         raise DavError(400, message="calendar-multiget needs at least one DAV:href")
     wanted = {h: name_from_href(ctx, h) for h in hrefs}
-    found = selectors.objects_by_names(ctx.target.resource, [n for n in wanted.values() if n], with_data=with_data)
+    res = ctx.target.resource
+    found = selectors.objects_by_names(res, [n for n in wanted.values() if n], with_data=with_data,
+                                       redacted=privacy.may_redact(ctx, res))
+    found = {o.name: o for o in privacy.received(ctx, res, found.values())}
     ms = multistatus()
     for h, name in wanted.items():
         obj = found.get(name) if name else None

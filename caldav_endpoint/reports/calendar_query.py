@@ -1,4 +1,8 @@
-"""calendar-query (RFC 4791 §7.8): index prefilter, then the exact filter on the candidates only."""
+"""calendar-query (RFC 4791 §7.8): index prefilter, then the exact filter on the candidates only.
+
+The filter judges the object as this credential receives it (V1): a text-match on a field that
+redaction took out finds nothing.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from lxml import etree
 
 from scheduler import ical, selectors
 
+from .. import privacy
 from ..context import DavContext
 from ..davxml import CALDAV, multistatus, xml_response
 from ..filters import compile_filter
@@ -23,7 +28,9 @@ def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
         return xml_response(ms)
     start, end = query.time_range
     fast = query.time_range_only
-    candidates = selectors.objects_in_range(resource, start, end, with_data=with_data or not fast)
+    redacted = privacy.may_redact(ctx, resource)
+    candidates = privacy.received(ctx, resource, selectors.objects_in_range(
+        resource, start, end, with_data=with_data or not fast, redacted=redacted))
     # where the occurrence table cannot answer (an endless series beyond its horizon), load and expand
     missing = [o.name for o in candidates if o.ical is None and not (fast and o.occurs is not None)]
     bodies = selectors.objects_by_names(resource, missing, with_data=True) if missing else {}

@@ -21,7 +21,7 @@ from lxml import etree
 
 from scheduler import selectors
 
-from .. import sync
+from .. import health, privacy, sync
 from ..context import DavContext
 from ..davxml import DAV, multistatus, response, sub, xml_response
 from ..errors import DavError
@@ -45,6 +45,7 @@ def _limit(root: etree._Element) -> int | None:
 
 def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
     calendar_only(ctx)
+    health.note_sync(ctx.credential)
     resource = ctx.target.resource
     token_el = root.find(f"{{{DAV}}}sync-token")
     token = (token_el.text or "").strip() if token_el is not None else ""
@@ -53,7 +54,8 @@ def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
     current = resource.sync_revision
     ms = multistatus()
     if not token:
-        objects = selectors.all_objects(resource, with_data=with_data)
+        objects = privacy.received(ctx, resource, selectors.all_objects(
+            resource, with_data=with_data, redacted=privacy.may_redact(ctx, resource)))
         if limit is not None and len(objects) > limit:
             raise DavError(507, (DAV, "number-of-matches-within-limits"),
                            "the initial sync has more objects than the limit")
@@ -74,7 +76,9 @@ def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
         latest[change["name"]] = change["op"]
         reached = change["revision"]
     alive = [name for name, op in latest.items() if op != "deleted"]
-    found = selectors.objects_changed(resource, alive, since, reached, with_data=with_data) if alive else {}
+    found = selectors.objects_changed(resource, alive, since, reached, with_data=with_data,
+                                      redacted=privacy.may_redact(ctx, resource)) if alive else {}
+    found = {o.name: o for o in privacy.received(ctx, resource, found.values())}
     for name, op in latest.items():
         obj = found.get(name) if op != "deleted" else None
         if obj is None:

@@ -8,8 +8,8 @@ from rest_framework import serializers
 
 from branches.models import Branch
 
-from .. import services
-from ..models import Appointment, Employee, Resource
+from .. import contract, services
+from ..models import CUSTOMER_FIELDS, VIEW_CUSTOMER_DATA, Appointment, Employee, Resource
 
 
 class BranchSerializer(serializers.ModelSerializer):
@@ -45,6 +45,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
     """Types and shapes only: what an appointment may be is the contract's, checked by the writer.
 
     Refusals (``scheduler.exceptions``) become RFC 9457 problems in ``scheduler.api.errors``.
+    The customer fields exist only for users with "Kundendaten sehen" (V1): without it they are
+    neither shown nor written. An empty title becomes "type – customer" in the writer.
     """
 
     resources = serializers.PrimaryKeyRelatedField(many=True, queryset=Resource.objects.all(), required=True)
@@ -57,13 +59,24 @@ class AppointmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Appointment
-        fields = ["id", "uid", "branch", "resources", "title", "notes", "place", "status", "all_day", "start", "end",
+        fields = ["id", "uid", "branch", "resources", "title", "appointment_type", *CUSTOMER_FIELDS, "notes", "place",
+                  "status", "all_day", "start", "end",
                   "timezone", "rrule", "source", "etag", "has_conflict", "changed_by", "created", "modified",
                   "deleted_at", "ical", "allow_conflict"]
         read_only_fields = ["uid", "source", "etag", "has_conflict", "changed_by", "created", "modified", "deleted_at"]
-        extra_kwargs = {"title": {"required": False}, "start": {"required": False}, "end": {"required": False},
+        extra_kwargs = {"title": {"required": False, "allow_null": True}, "start": {"required": False},
+                        "end": {"required": False},
                         # XML renders "" as an empty element, which parses back as None
-                        "notes": {"allow_null": True}, "place": {"allow_null": True}, "rrule": {"allow_null": True}}
+                        "notes": {"allow_null": True}, "place": {"allow_null": True}, "rrule": {"allow_null": True},
+                        **{name: {"allow_null": True} for name in CUSTOMER_FIELDS}}
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if not (request and request.user.has_perm(VIEW_CUSTOMER_DATA)):
+            for name in CUSTOMER_FIELDS:
+                fields.pop(name)
+        return fields
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
@@ -71,14 +84,19 @@ class AppointmentSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if not (request and request.query_params.get("include") == "ical"):
             data.pop("ical", None)
+        if "customer_name" not in self.fields and instance.customer_name and \
+                instance.title == contract.default_title(instance.appointment_type, instance.customer_name):
+            data["title"] = contract.default_title(instance.appointment_type, "")  # the writer put the customer there
         return data
 
     def validate(self, attrs):
-        for key in ("notes", "place", "rrule"):
+        for key in ("notes", "place", "rrule", *CUSTOMER_FIELDS):
             if key in attrs and attrs[key] is None:
                 attrs[key] = ""
+        if "title" in attrs and attrs["title"] is None:
+            attrs["title"] = ""  # the writer makes "type – customer" of it
         if "ical" not in attrs:
-            merged = {k: attrs.get(k, getattr(self.instance, k, None)) for k in ("title", "start", "end")}
+            merged = {k: attrs.get(k, getattr(self.instance, k, None)) for k in ("start", "end")}
             missing = {k: ["This field is required."] for k, v in merged.items() if v in (None, "")}
             if missing:
                 raise serializers.ValidationError(missing)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 from lxml import etree
 
+from branches.models import Privacy
 from scheduler.models import Resource
 from servicecreds.models import ServiceCredential
 from tests import factories as f
@@ -46,7 +47,8 @@ def make_credential(user, branch, username="anna-phone", **kw) -> ServiceCredent
 
 def build_setup() -> Setup:
     """Hamburg with Anna (person resource), a room, a Lübeck room, Ben's resource and Anna's credential."""
-    branch = f.branch("hh", name="Hamburg")
+    # Protocol tests see rooms complete; what privacy levels (V1) change is tested in tests/privacy.
+    branch = f.branch("hh", name="Hamburg", privacy=Privacy.FULL)
     other_branch = f.branch("hl", name="Lübeck")
     emp = f.employee(branch, display_name="Anna Becker", email="anna@example.com")
     person = f.resource(employee=emp, name="Anna Becker")

@@ -24,13 +24,17 @@ from django.utils import timezone
 from branches.models import Branch
 from branches.scope import manager_group
 from scheduler import ical, services
-from scheduler.models import Appointment, Employee, Resource
+from scheduler.models import Appointment, AppointmentType, Employee, Resource
 from servicecreds.models import ServiceCredential
 
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
 PASSWORD_FILE = Path(settings.BASE_DIR) / "var" / "demo-password.txt"
 TITLES = ["Sehtest", "Brillenberatung", "Kontaktlinsen-Anpassung", "Hörtest", "Hörgeräte-Anpassung",
           "Nachkontrolle", "Abholung Brille", "Reparatur", "Beratung Gleitsichtgläser", "Teambesprechung"]
+# Appointment types (V1) with their default minutes; a colleague's phone sees only these names.
+TYPES = {"Sehtest": 30, "Brillenberatung": 45, "Kontaktlinsen-Anpassung": 45, "Hörtest": 45,
+         "Hörgeräte-Anpassung": 60, "Nachkontrolle": 30}
+CUSTOMERS = ["Erika Mustermann", "Max Mustermann", "Hans Meier", "Petra Schmidt", "Jürgen Krause", "Aylin Demir"]
 
 
 class Command(BaseCommand):
@@ -93,7 +97,8 @@ class Command(BaseCommand):
         hl, _ = Branch.objects.get_or_create(code="hl", defaults={"name": "Lübeck Altstadt"})
 
         staff = self._group("Terminplaner Mitarbeiter",
-                            ["add_appointment", "change_appointment", "delete_appointment", "view_appointment"])
+                            ["add_appointment", "change_appointment", "delete_appointment", "view_appointment",
+                             "view_customer_data"])
         readonly = self._group("Terminplaner nur lesen", ["view_appointment"])
 
         self.admin = self._user("admin", email="admin@example.com", superuser=True)
@@ -161,6 +166,7 @@ class Command(BaseCommand):
             booked = [res]
             if branch.code == "hh" and i % 4 == 0:
                 booked.append(rooms[(i // 4) % 2])
+            title = rng.choice(TITLES)
             if i % 17 == 0:
                 start = dt.datetime.combine(day, dt.time(0), tzinfo=BERLIN)
                 fields = {"all_day": True, "start": start, "end": start + dt.timedelta(days=1 + i % 2),
@@ -169,7 +175,10 @@ class Command(BaseCommand):
                 start = dt.datetime.combine(day, dt.time(8 + rng.randrange(0, 9), rng.choice([0, 15, 30, 45])),
                                             tzinfo=BERLIN)
                 fields = {"start": start, "end": start + dt.timedelta(minutes=rng.choice([30, 45, 60, 90])),
-                          "title": rng.choice(TITLES)}
+                          "title": title}
+                if title in TYPES:  # a customer's appointment: titled "type – customer" by the writer
+                    fields.update(title="", appointment_type=self._type(branch, title), customer_name=CUSTOMERS[i % 6],
+                                  customer_number=f"K-{10000 + i}")
             services.create_appointment(branch=branch, resources=booked, uid=uid, timezone="Europe/Berlin",
                                         place=booked[-1].name if len(booked) > 1 else "", **fields)
         # Weekly series across the autumn DST change, with an exception and a moved instance.
@@ -179,6 +188,10 @@ class Command(BaseCommand):
                 continue
             services.create_appointment(branch=branch, resources=[res] + ([rooms[0]] if n == 0 else []),
                                         ical_text=self._series(uid, today, n), timezone="Europe/Berlin")
+
+    def _type(self, branch, name):
+        return AppointmentType.objects.get_or_create(branch=branch, name=name,
+                                                     defaults={"duration_minutes": TYPES[name]})[0]
 
     def _series(self, uid: str, today: dt.date, n: int) -> str:
         """A weekly series from early October to after New Year (crosses the last Sunday of October)."""
