@@ -67,7 +67,7 @@ def timed_request(port: int, limit: float = 45.0) -> float:
     s.sendall(b"OPTIONS /caldav/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
     try:
         assert s.recv(64).startswith(b"HTTP/1.1 200")
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return float("inf")
     finally:
         s.close()
