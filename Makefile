@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export TERMINSYNC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
-.PHONY: install migrate demo run test lint clean vendor
+.PHONY: install migrate demo run test lint clean vendor bench
 
 # The planner's grid: EventCalendar (MIT), pinned; `make vendor` refreshes the committed copy (needs npm).
 EVENT_CALENDAR_VERSION := 5.10.1
@@ -35,6 +35,19 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+
+# CalDAV benchmark against Radicale and Xandikos, each from PyPI in its own venv (bench/README.md).
+PEERS := bench/.peers
+BENCH_ARGS ?= --sizes 2000 --repeat 20
+
+$(PEERS)/%-venv/.installed:
+	$(PYTHON) -m venv $(PEERS)/$*-venv
+	$(PEERS)/$*-venv/bin/pip install -q $*
+	touch $@
+
+bench: install $(PEERS)/radicale-venv/.installed $(PEERS)/xandikos-venv/.installed
+	$(BIN)/python bench/caldav_bench.py $(BENCH_ARGS) \
+		--radicale-python $(PEERS)/radicale-venv/bin/python --xandikos-python $(PEERS)/xandikos-venv/bin/python
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles *.egg-info

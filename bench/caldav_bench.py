@@ -125,7 +125,8 @@ def fill(resource, branch, n: int) -> None:
             saved = list(Appointment.objects.filter(uid__in=[a.uid for a in appts], branch=branch))
             for a in saved:
                 services.write_occurrences(a, spans[a.uid], replace=False)
-            Booking.objects.bulk_create([Booking(appointment=a, resource=resource, name=object_name_for_uid(a.uid))
+            Booking.objects.bulk_create([Booking(appointment=a, resource=resource, uid=a.uid,
+                                                 name=object_name_for_uid(a.uid))
                                          for a in saved])
             changes = []
             for a in saved:
@@ -198,7 +199,7 @@ def wait_until_up(proc, port: int, name: str) -> str:
         try:
             requests.options(f"http://127.0.0.1:{port}/", timeout=1)
             return f"http://127.0.0.1:{port}"
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not listening yet, or workers still booting
             time.sleep(0.1)
     proc.kill()
     raise SystemExit(f"{name} did not start")
@@ -330,6 +331,60 @@ def start_radicale(python: str, folder: Path, sizes: list[int]):
     return proc, wait_until_up(proc, port, "radicale")
 
 
+def start_xandikos(python: str, folder: Path, sizes: list[int]):
+    """Xandikos (Git-backed, the other Python CalDAV server) on the same objects, as a second peer.
+
+    Each calendar is a Git repository with a ``.xandikos`` file; the objects go in with one commit.
+    """
+    from scheduler.models import Booking
+
+    for n in sizes:
+        cal = folder / "bench" / f"raum-{n}"
+        if not (cal / ".git").exists():
+            cal.mkdir(parents=True, exist_ok=True)
+            (cal / ".xandikos").write_text(f"[DEFAULT]\ntype = calendar\ndisplayname = Raum {n}\n")
+            for b in Booking.objects.filter(resource__slug=f"raum-{n}").select_related("appointment").iterator():
+                (cal / b.name).write_text(b.appointment.ical, newline="")
+            git = ["git", "-C", str(cal), "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+            subprocess.run(git[:3] + ["init", "-q"], check=True)
+            subprocess.run(git + ["add", "-A"], check=True)
+            subprocess.run(git + ["commit", "-q", "-m", "bench objects"], check=True)
+    port = free_port()
+    proc = subprocess.Popen([python, "-m", "xandikos", "-d", str(folder), "-l", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return proc, wait_until_up(proc, port, "xandikos")
+
+
+PEERS = {  # name: (start function, data folder, collection path of size n)
+    "Radicale": (start_radicale, "radicale-data", "/bench/raum-{n}/"),
+    "Xandikos": (start_xandikos, "xandikos-data", "/bench/raum-{n}/"),
+}
+
+
+def measure_peer(name: str, python: str, sizes: list[int], repeat: int) -> dict:
+    start, folder, path = PEERS[name]
+    proc, url = start(python, ROOT / "bench" / folder, sizes)
+    try:
+        return {n: measure(url, url + path.format(n=n), repeat, auth=("bench", "x")) for n in sizes}
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def print_ratios(table: dict, peers: dict[str, dict], n: int) -> None:
+    """Per request: the faster peer's figure against ours (time: peer/ours, >1 means we are faster)."""
+    for name in table[n]:
+        ours = table[n][name][0]
+        if "requests/s" in name:
+            best = max(peers, key=lambda p: peers[p][n][name][0])
+            print(f"- N={n}, {name}: Terminsync/{best} (the faster peer) {ours / peers[best][n][name][0]:.2f}x "
+                  "throughput")
+        else:
+            best = min(peers, key=lambda p: peers[p][n][name][0])
+            print(f"- N={n}, {name}: {best} (the faster peer)/Terminsync {peers[best][n][name][0] / ours:.1f}x "
+                  "the time")
+
+
 def print_table(title: str, table: dict, sizes: list[int]) -> None:
     print(f"\n### {title}\n")
     names = list(next(iter(table.values())))
@@ -350,6 +405,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--radicale-python", help="python of a venv with radicale installed: measure it as the peer")
+    parser.add_argument("--xandikos-python", help="python of a venv with xandikos installed: a second peer")
     parser.add_argument("--peer-repeat", type=int, default=5)
     args = parser.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
@@ -363,30 +419,20 @@ def main():
         proc.terminate()
         proc.wait()
     print_table("Terminsync", table, sizes)
-    peer = None
-    if args.radicale_python:
-        folder = ROOT / "bench" / "radicale-data"
-        rproc, rurl = start_radicale(args.radicale_python, folder, sizes)
-        try:
-            peer = {n: measure(rurl, f"{rurl}/bench/raum-{n}/", args.peer_repeat, auth=("bench", "x")) for n in sizes}
-        finally:
-            rproc.terminate()
-            rproc.wait()
-        print_table("Radicale (peer, same objects, same machine, same run)", peer, sizes)
+    pythons = {"Radicale": args.radicale_python, "Xandikos": args.xandikos_python}
+    peers = {}
+    for name, python in pythons.items():
+        if python:
+            peers[name] = measure_peer(name, python, sizes, args.peer_repeat)
+            print_table(f"{name} (peer, same objects, same machine, same run)", peers[name], sizes)
     print()
     small, large = sizes[0], sizes[-1]
     for name in ("incremental sync after 10 changes", "calendar-query 1 week", "PROPFIND depth 0 (ctag, sync-token)",
                  "PROPFIND depth 1 (getetag)", "initial sync-collection"):
         if len(sizes) >= 2:
             print(f"- ratio N={large}/N={small}, {name}: {table[large][name][0] / table[small][name][0]:.2f}")
-    if peer:
-        for name in table[large]:
-            ours, theirs = table[large][name][0], peer[large][name][0]
-            if "requests/s" in name:
-                print(f"- Terminsync/Radicale at N={large}, {name}: {ours / theirs:.2f}x throughput")
-            else:
-                print(f"- Radicale/Terminsync at N={large}, {name}: {theirs / ours:.1f}x the time")
-
+    if peers:
+        print_ratios(table, peers, large)
 
 if __name__ == "__main__":
     main()

@@ -46,12 +46,13 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # sessions, CSRF, request.user and messages: not on CalDAV paths (config/dav_middleware.py)
+    "config.dav_middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "config.dav_middleware.CsrfViewMiddleware",
+    "config.dav_middleware.AuthenticationMiddleware",
+    "config.dav_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.DatabaseUnavailableMiddleware",  # OperationalError in a view → 503 + Retry-After
     "scheduler.middleware.expansion_budget",  # R1: a bounded number of recurrence instances per request
