@@ -46,11 +46,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # sessions, CSRF, request.user and messages: not on CalDAV paths (config/dav_middleware.py)
+    # sessions, request.user and messages: not on CalDAV paths (config/dav_middleware.py). CSRF stays
+    # Django's own (check --deploy looks for it by name): the DAV view is csrf_exempt, so it never acts there.
     "config.dav_middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "config.dav_middleware.CsrfViewMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "config.dav_middleware.AuthenticationMiddleware",
     "config.dav_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
