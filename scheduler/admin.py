@@ -91,7 +91,8 @@ class AppointmentAdmin(BranchScopedAdmin, admin.ModelAdmin):
         (None, {"fields": ["appointment_type", "title", "branch", "booked_resources", "allow_conflict", "status",
                            "place", "notes", "version"]}),
         (CUSTOMER, {"fields": list(CUSTOMER_FIELDS)}),
-        (_("Zeit"), {"fields": ["all_day", "start", "end", "timezone", "rrule"]}),
+        (_("Zeit"), {"fields": ["all_day", "start", "end", "timezone", "repeat_freq", "repeat_weekdays",
+                                ("repeat_end", "repeat_until", "repeat_count"), "rrule"]}),
         (_("Technisch"), {"classes": ["collapse"], "fields": [
             "uid", "source", "etag", "has_conflict", "changed_by", "first_start", "last_end", "created", "modified",
             "deleted_at", "ical_preview"]}),
@@ -99,6 +100,15 @@ class AppointmentAdmin(BranchScopedAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("branch").prefetch_related("bookings__resource")
+
+    def get_changeform_initial_data(self, request):
+        """A new appointment is for the branch of the user's employee (if the user is one)."""
+        initial = super().get_changeform_initial_data(request)
+        if "branch" not in initial:
+            employee = Employee.objects.filter(user_id=request.user.pk).only("branch_id").first()
+            if employee is not None:
+                initial["branch"] = employee.branch_id
+        return initial
 
     def get_fieldsets(self, request, obj=None):
         """Customer data (health data, V1) only for users with "Kundendaten sehen"."""
