@@ -85,13 +85,23 @@ def drawn(page, appt: Appointment, occurrence: dt.datetime | None = None):
     return page.locator(selector)
 
 
+def event_boxes(page, appt: Appointment) -> list[dict]:
+    """The boxes of ``appt``'s elements. Right after a refetch EventCalendar may still be replacing the
+    previous render's elements (a leftover has no box), so the reading is repeated until all have one."""
+    for _ in range(20):
+        boxes = [drawn(page, appt).nth(i).bounding_box() for i in range(drawn(page, appt).count())]
+        if all(boxes):
+            return boxes
+        page.wait_for_timeout(100)
+    return [b for b in boxes if b]
+
+
 def columns_of(page, appt: Appointment, day: dt.date, names: list[str]) -> set[str]:
     """The resource columns of ``day`` in which ``appt`` is drawn (by position under the headers)."""
     found = set()
     for name in names:
-        head = column(page, day, name)
-        for i in range(drawn(page, appt).count()):
-            box = drawn(page, appt).nth(i).bounding_box()
+        head = column(page, day, name)  # scrolls that column into view: read the events after it
+        for box in event_boxes(page, appt):
             if head and head["x"] <= box["x"] + box["width"] / 2 <= head["x"] + head["width"]:
                 found.add(name)
     return found
