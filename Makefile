@@ -36,9 +36,12 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
-# CalDAV benchmark against Radicale and Xandikos, each from PyPI in its own venv (bench/README.md).
+# CalDAV benchmark against Radicale and Xandikos, each from PyPI in its own venv (bench/README.md):
+# SQLite first, then PostgreSQL when one listens at BENCH_PG_URL.
 PEERS := bench/.peers
-BENCH_ARGS ?= --sizes 2000 --repeat 20
+BENCH_ARGS ?= --sizes 1000,10000
+BENCH_PG_URL ?= postgres://postgres@127.0.0.1:5432/terminsync_bench
+BENCH_PEERS = --radicale-python $(PEERS)/radicale-venv/bin/python --xandikos-python $(PEERS)/xandikos-venv/bin/python
 
 $(PEERS)/%-venv/.installed:
 	$(PYTHON) -m venv $(PEERS)/$*-venv
@@ -46,8 +49,10 @@ $(PEERS)/%-venv/.installed:
 	touch $@
 
 bench: install $(PEERS)/radicale-venv/.installed $(PEERS)/xandikos-venv/.installed
-	$(BIN)/python bench/caldav_bench.py $(BENCH_ARGS) \
-		--radicale-python $(PEERS)/radicale-venv/bin/python --xandikos-python $(PEERS)/xandikos-venv/bin/python
+	$(BIN)/python bench/caldav_bench.py $(BENCH_ARGS) $(BENCH_PEERS)
+	if $(BIN)/python -c "import psycopg; psycopg.connect('$(BENCH_PG_URL)'.rsplit('/', 1)[0] + '/postgres')" 2>/dev/null; \
+	then $(BIN)/python bench/caldav_bench.py $(BENCH_ARGS) $(BENCH_PEERS) --database-url $(BENCH_PG_URL); \
+	else echo "no PostgreSQL at $(BENCH_PG_URL): SQLite only"; fi
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles *.egg-info
