@@ -19,6 +19,11 @@ What is recorded, and how often:
   which only the next request could give: a phone that tried and gave up would
   leave its last refusal unflushed, exactly the one the admin needs to see.
 
+  A **412 Precondition Failed** is not a refusal here (``SYNC_RACES``): the phone's copy was
+  older than ours (its If-Match ETag is stale, or the object appeared or vanished meanwhile),
+  which is how concurrent edits are meant to meet (RFC 4918 §12.2, RFC 7232 §3.1–3.2). The
+  client re-reads and retries; counting it would turn a healthy device into "Fehler".
+
 Health lives in its own table, not on the credential row: a write there does not
 touch ``ServiceCredential.modified``, on which the verified-password cache depends.
 Unknown usernames have no credential, so nothing is recorded for them.
@@ -37,17 +42,21 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from scheduler import exceptions as refused
 from servicecreds.models import ServiceCredential
 
 from .models import DeviceHealth
 from .namespaces import CS, DAV
 from .user_agents import client_name
 
-__all__ = ["REFUSAL_WINDOW", "DeviceHealth", "client_name", "is_sync_poll", "note_refusal", "note_sync"]
+__all__ = ["REFUSAL_WINDOW", "SYNC_RACES", "DeviceHealth", "client_name", "is_sync_poll", "note_refusal",
+           "note_sync"]
 
 SYNC_RESOLUTION = 60  # seconds: record a sync poll at most once a minute per credential
 REFUSAL_WINDOW = dt.timedelta(hours=24)
 SYNC_PROPS = frozenset({(CS, "getctag"), (DAV, "sync-token")})  # what a client polls to see whether to sync
+# The contract's refusals the CalDAV door answers with 412 (``refusals.TABLE``): sync races, not device problems.
+SYNC_RACES = frozenset({refused.PreconditionFailed.code, refused.AlreadyExists.code, refused.DoesNotExist.code})
 
 
 def is_sync_poll(mode: str, names: Iterable[tuple[str, str]]) -> bool:
@@ -66,8 +75,8 @@ def note_sync(cred: ServiceCredential) -> None:
 
 def note_refusal(cred: ServiceCredential | None, code: str, user_agent: str = "", detail: str = "") -> None:
     """A refused request: ``code`` is the access rule's (``servicecreds.access``) or the contract's
-    (``scheduler.exceptions``) reason code."""
-    if cred is None:
+    (``scheduler.exceptions``) reason code. A sync race (``SYNC_RACES``, 412) is not recorded."""
+    if cred is None or code in SYNC_RACES:
         return
     now = timezone.now()
     fields = {"last_refusal_at": now, "last_refusal_code": code[:40], "last_refusal_agent": user_agent[:300],

@@ -38,7 +38,7 @@ class PasswordSetFilter(admin.SimpleListFilter):
 
 
 class DeviceStatusFilter(admin.SimpleListFilter):
-    """OK / nie verbunden / veraltet / Fehler: the same rule as the status column (``device_status``)."""
+    """OK / nie verbunden / veraltet / Fehler / Gesperrt: the same rule as the status column (``device_status``)."""
 
     title = gettext_lazy("Synchronisation")
     parameter_name = "sync"
@@ -48,7 +48,7 @@ class DeviceStatusFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() in device_status.STATES:
-            return queryset.filter(device_status.state_q(self.value()))
+            return device_status.filter_state(queryset, self.value())
         return queryset
 
 
@@ -57,8 +57,8 @@ class ServiceCredentialAdmin(BranchScopedAdmin, admin.ModelAdmin):
     form = ServiceCredentialForm
     change_form_template = "admin/servicecreds/servicecredential/change_form.html"
     # Issue 14: one status column, and the list fits a 1280 px screen. User account, service class (one
-    # choice), validity and password state are on the change page and in the filters; an expired or
-    # password-less credential shows in the status as soon as its phone tries ("Fehler: abgelaufen").
+    # choice), validity and password state are on the change page and in the filters; the status column
+    # says first whether the access rule lets the credential connect at all ("Gesperrt: abgelaufen am …").
     list_display = ["username", "employee_name", "sync_status", "branch", "confirmed"]
     list_filter = [DeviceStatusFilter, "confirmed", "service_class", "branch", PasswordSetFilter]
     search_fields = ["username", "user__username", "user__employee__display_name"]
@@ -69,7 +69,7 @@ class ServiceCredentialAdmin(BranchScopedAdmin, admin.ModelAdmin):
         css = {"all": ["servicecreds/device_status.css"]}
     autocomplete_fields = ["user"]
     fields = ["access_type", "username", "valid_from", "valid_until", "user", "branch", "service_class",
-              "confirmed", "password_state", "last_used_at", "last_user_agent", "device_events"]
+              "confirmed", "password_state", "access_state", "last_used_at", "last_user_agent", "device_events"]
 
     @admin.display(description=gettext_lazy("Mitarbeiter"))
     def employee_name(self, obj):
@@ -91,8 +91,18 @@ class ServiceCredentialAdmin(BranchScopedAdmin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("Synchronisation"))
     def sync_status(self, obj):
         current = device_status.status(obj)
-        return format_html('<span class="sync-{}" title="{}">{}</span>', current.state,
-                           device_status.local(current.at) if current.at else "", current.text)
+        title = current.reason or (device_status.local(current.at) if current.at else "")
+        return format_html('<span class="sync-{}" title="{}">{}</span>', current.state, title, current.text)
+
+    @admin.display(description=gettext_lazy("Zugang"))
+    def access_state(self, obj):
+        """The access rule's sentence for this credential (``access.credential_decision``)."""
+        return access.credential_decision(obj).message
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        device_status.share_users(changelist.result_list)  # the status column's access rule: once per user
+        return changelist
 
     @admin.display(description=gettext_lazy("Letzte Ereignisse"))
     def device_events(self, obj):
@@ -113,7 +123,7 @@ class ServiceCredentialAdmin(BranchScopedAdmin, admin.ModelAdmin):
                                          "und „Bestätigt“ wieder setzen.") % {"u": cred.username}, messages.WARNING)
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["password_state", "last_used_at", "last_user_agent", "device_events"]
+        readonly = ["password_state", "access_state", "last_used_at", "last_user_agent", "device_events"]
         if obj is not None:
             readonly.append("username")  # C3: fixed after the first save
         return readonly
@@ -122,7 +132,8 @@ class ServiceCredentialAdmin(BranchScopedAdmin, admin.ModelAdmin):
         fields = list(super().get_fields(request, obj))
         if obj is None:
             fields = [f for f in fields
-                      if f not in ("password_state", "last_used_at", "last_user_agent", "device_events")]
+                      if f not in ("password_state", "access_state", "last_used_at", "last_user_agent",
+                                   "device_events")]
         return fields
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -206,12 +217,15 @@ class ServiceCredentialAdmin(BranchScopedAdmin, admin.ModelAdmin):
             n = setup_links.revoke(SetupLink.objects.filter(credential=cred, pk__in=request.POST.getlist("link")))
             self.message_user(request, _("%(n)d Einrichtungslink(s) widerrufen.") % {"n": n}, messages.SUCCESS)
             return None
-        if selected is None or not selected.allowed:
+        if selected is None:
             return None
-        if action == "setup_link":
-            return setup_links.create(cred, selected.resource, by=request.user)
-        if action in ("email", "sms"):
-            self._send_url(request, cred, selected, by_sms=action == "sms")
+        try:
+            if action == "setup_link":
+                return setup_links.create(cred, selected.resource, by=request.user)
+            if action in ("email", "sms"):
+                self._send_url(request, cred, selected, by_sms=action == "sms")
+        except setup_links.SetupRefused as refused:  # the access rule's reason; no link stored, nothing sent
+            self.message_user(request, refused.message, messages.ERROR)
         return None
 
     def _send_url(self, request, cred, choice, *, by_sms=False):

@@ -1,8 +1,13 @@
 """Sync health of a device (one service credential) in plain language: the list column, its filter,
 the change page's last events and ``manage.py devicehealth`` all read it from here.
 
+First comes the access rule: a credential that may not connect at all (expired, not yet valid,
+unconfirmed, without password, …; ``servicecreds.access.credential_decision``, asked, never
+re-derived here) is **blocked** ("Gesperrt: abgelaufen am 12.03.2026"), whatever its phone did.
+Only a credential that may connect has a sync health.
+
 What is recorded and how cheaply is explained in ``caldav_endpoint.health``. The
-state follows one rule, in Python (``state``) and as a query (``state_q``), and
+sync health follows one rule, in Python (``health_state``) and as a query (``state_q``), and
 tests hold the two together:
 
 - **failing** ("Fehler"): the newest thing that happened is a refusal (a wrong
@@ -18,9 +23,10 @@ by an "OK" only after the next recorded success (within a minute of further traf
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import Promise
@@ -29,15 +35,17 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from caldav_endpoint.health import REFUSAL_WINDOW, DeviceHealth, client_name
 
+from . import access
 from .access import REASONS
 from .models import ServiceCredential
 
-OK, NEVER, STALE, FAILING = "ok", "never", "stale", "failing"
+OK, NEVER, STALE, FAILING, BLOCKED = "ok", "never", "stale", "failing", "blocked"
 STATES: dict[str, Promise] = {
     OK: gettext_lazy("OK"),
     NEVER: gettext_lazy("nie verbunden"),
     STALE: gettext_lazy("veraltet"),
     FAILING: gettext_lazy("Fehler"),
+    BLOCKED: gettext_lazy("Gesperrt"),
 }
 STALE_DAYS = 3
 
@@ -47,7 +55,7 @@ STALE_DAYS = 3
 SHORT_REASONS: dict[str, Promise] = {
     "wrong_password": gettext_lazy("Passwort falsch"),
     "throttled": gettext_lazy("Passwort falsch"),  # this door only throttles passwords that did not verify
-    "no_password": gettext_lazy("kein Passwort vergeben"),
+    "no_password": gettext_lazy("kein Passwort gesetzt"),
     "not_confirmed": gettext_lazy("nicht bestätigt"),
     "not_yet_valid": gettext_lazy("noch nicht gültig"),
     "expired": gettext_lazy("abgelaufen"),
@@ -76,6 +84,7 @@ class DeviceStatus:
     state: str
     text: str
     at: dt.datetime | None = None  # the time the text is about (last success, or last refusal)
+    reason: str = ""  # blocked: the access rule's whole sentence (``Decision.message``)
 
 
 def health_of(cred: ServiceCredential) -> DeviceHealth | None:
@@ -100,7 +109,41 @@ def refusals_in_window(health: DeviceHealth | None, now: dt.datetime) -> int:
     return health.refusals_count
 
 
+def share_users(creds: Iterable[ServiceCredential]) -> list[ServiceCredential]:
+    """Give credentials of one user one user object, so that the access rule's permission lookup
+    (``Decision.can_write``, cached on the user object) runs once per user, not once per row."""
+    users: dict[int, object] = {}
+    creds = list(creds)
+    for cred in creds:
+        cred.user = users.setdefault(cred.user_id, cred.user)
+    return creds
+
+
+def blocked_ids(queryset: QuerySet[ServiceCredential]) -> set[int]:
+    """The credentials among ``queryset`` that the access rule refuses outright (the "Gesperrt" filter).
+
+    The rule is Python (``access.credential_decision``) and stays in one place: it is asked for each
+    credential, never rebuilt here as a query.
+    """
+    creds = share_users(queryset.select_related("user", "user__employee"))
+    return {c.pk for c in creds if not access.credential_decision(c)}
+
+
+def filter_state(queryset: QuerySet[ServiceCredential], name: str) -> QuerySet[ServiceCredential]:
+    """The list filter: the credentials whose column shows ``name`` (``state``, as a queryset)."""
+    blocked = blocked_ids(queryset)
+    if name == BLOCKED:
+        return queryset.filter(pk__in=blocked)
+    return queryset.filter(state_q(name)).exclude(pk__in=blocked)
+
+
 def state(cred: ServiceCredential, now: dt.datetime | None = None, stale_days: int = STALE_DAYS) -> str:
+    """The column's state: ``blocked`` if the access rule refuses the credential, else its sync health."""
+    return health_state(cred, now, stale_days) if access.credential_decision(cred) else BLOCKED
+
+
+def health_state(cred: ServiceCredential, now: dt.datetime | None = None, stale_days: int = STALE_DAYS) -> str:
+    """The sync health alone (what the phone did), for a credential that may connect."""
     now = now or timezone.now()
     health = health_of(cred)
     refused_at = health.last_refusal_at if health else None
@@ -114,7 +157,10 @@ def state(cred: ServiceCredential, now: dt.datetime | None = None, stale_days: i
 
 
 def state_q(name: str, now: dt.datetime | None = None, stale_days: int = STALE_DAYS) -> Q:
-    """``state`` as a filter on ServiceCredential (same rule; a missing health row has no refusal)."""
+    """``health_state`` as a filter on ServiceCredential (same rule; a missing health row has no refusal).
+
+    Only the sync health: whether the access rule blocks a credential is ``blocked_ids``.
+    """
     now = now or timezone.now()
     refused_at = "device_health__last_refusal_at"
     no_later_refusal = Q(**{f"{refused_at}__isnull": True}) | Q(**{f"{refused_at}__lte": F("last_used_at")})
@@ -146,10 +192,31 @@ def local(when: dt.datetime) -> str:
     return date_format(timezone.localtime(when), "d.m.Y H:i")
 
 
+def blocked_status(cred: ServiceCredential, decision: access.Decision) -> DeviceStatus:
+    """"Gesperrt: abgelaufen am 12.03.2026": the refusal in short, its whole sentence as ``reason``."""
+    if decision.code == "expired" and cred.valid_until:
+        short = _("abgelaufen am %(date)s") % {"date": date_format(cred.valid_until, "SHORT_DATE_FORMAT")}
+    elif decision.code == "not_yet_valid" and cred.valid_from:
+        short = _("gültig erst ab %(date)s") % {"date": date_format(cred.valid_from, "SHORT_DATE_FORMAT")}
+    else:
+        short = short_reason(decision.code)
+    return DeviceStatus(BLOCKED, _("Gesperrt: %(reason)s") % {"reason": short}, reason=decision.message)
+
+
 def status(cred: ServiceCredential, now: dt.datetime | None = None, stale_days: int = STALE_DAYS) -> DeviceStatus:
-    """The one sentence of the list column: "OK, zuletzt vor 5 Min. (DAVx5 4.4.1, Android 14)"."""
+    """The one sentence of the list column: "Gesperrt: abgelaufen am 12.03.2026" when the access rule
+    refuses the credential, otherwise its sync health: "OK, zuletzt vor 5 Min. (DAVx5 4.4.1, Android 14)"."""
+    decision = access.credential_decision(cred)
+    if not decision:
+        return blocked_status(cred, decision)
+    return health_status(cred, now, stale_days)
+
+
+def health_status(cred: ServiceCredential, now: dt.datetime | None = None,
+                  stale_days: int = STALE_DAYS) -> DeviceStatus:
+    """The sync health in one sentence (``health_state`` in words)."""
     now = now or timezone.now()
-    current = state(cred, now, stale_days)
+    current = health_state(cred, now, stale_days)
     health = health_of(cred)
     if current == FAILING:
         count = refusals_in_window(health, now)

@@ -3,8 +3,9 @@
 The credential is unconfirmed (nothing syncs until an admin confirms it again),
 its password is replaced by a random one that nobody ever sees (so the phone's
 saved password stops working even if somebody confirms the credential again
-too early), and its open set-up links are revoked. The lost phone's further
-attempts then show as "Fehler: Passwort falsch" in the credential list.
+too early), and its open set-up links are revoked. The credential list then shows
+it as "Gesperrt: nicht bestätigt" (the access rule comes first, ``device_status``);
+once confirmed again, the lost phone's further attempts show as "Fehler: Passwort falsch".
 """
 
 from __future__ import annotations

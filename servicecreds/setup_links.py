@@ -9,27 +9,34 @@ Life of a link:
 3. "Einrichtung starten" (a POST) uses the link: ``used_at`` is set and the link is bound to that
    browser's session. From then on only that browser may continue (profile, password, test), for at
    most ``SESSION_MINUTES`` and never beyond ``expires_at``. Everyone else sees "bereits verwendet".
+   A link is made only for a calendar the access rule lets the credential sync (``create`` raises
+   ``SetupRefused`` otherwise): a link for an expired or unconfirmed credential would set up a phone
+   that is then refused.
 4. A link expires after ``settings.SETUP_LINK_HOURS`` (72 h), can be revoked in the admin, and all
    open links of a credential are revoked when its password is set anew (``revoke_for``).
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from . import urls_for
+from . import access, urls_for
 from .models import ServiceCredential, SetupLink
 
 SESSION_KEY = "servicecreds_setup_links"
 SESSION_MINUTES = 60  # how long the browser that started a link may finish the set-up
+UNUSABLE_PASSWORD = UNUSABLE_PASSWORD_PREFIX  # stands in for the first password in ``refusal``; never stored
 
 
 def hash_token(token: str) -> str:
@@ -50,7 +57,37 @@ def absolute_url(token: str) -> str:
     return urls_for.absolute(reverse("setup-start", args=[token]))
 
 
+class SetupRefused(Exception):
+    """No set-up link: the access rule refuses this credential (or this calendar to it)."""
+
+    def __init__(self, decision: access.Decision):
+        super().__init__(decision.code)
+        self.decision = decision
+
+    @property
+    def message(self) -> str:
+        return _("Kein Einrichtungslink erzeugt: %(reason)s") % {"reason": self.decision.message}
+
+
+def refusal(credential: ServiceCredential, resource) -> access.Decision | None:
+    """Why no set-up link may be made for ``credential`` and ``resource``; None if it may.
+
+    The set-up page lets the employee set a missing first password (``setup_views.set_password``), so
+    the access rule is asked about the credential as it will be once that password is set: every
+    other refusal (expired, not yet valid, not confirmed, user inactive, calendar not syncable) stops
+    the link, also one that a missing password would otherwise hide (the rule names only its first).
+    """
+    as_set_up = copy.copy(credential)
+    as_set_up.password = credential.password or UNUSABLE_PASSWORD
+    decision = access.resource_decision(as_set_up, resource)
+    return None if decision else decision
+
+
 def create(credential: ServiceCredential, resource, *, by=None, hours: int | None = None) -> NewLink:
+    """A new link, or ``SetupRefused`` (nothing stored) if the credential may not sync ``resource``."""
+    refused = refusal(credential, resource)
+    if refused is not None:
+        raise SetupRefused(refused)
     token = secrets.token_urlsafe(24)
     now = timezone.now()
     link = SetupLink.objects.create(

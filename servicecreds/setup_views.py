@@ -150,11 +150,9 @@ def test(request, token: str):
 @require_POST
 def own_setup(request, pk: int):
     """"Dieses Telefon einrichten" in "Mein Konto": a link for this credential, started in this browser."""
-    cred = own_credential(request, pk)
-    choice = _own_choice(cred, request.POST.get("resource"))
-    if choice is None:
-        return _not_syncable(request, cred)
-    new = setup_links.create(cred, choice.resource, by=request.user)
+    new = _new_own_link(request, pk)
+    if not isinstance(new, setup_links.NewLink):
+        return new
     setup_links.start(new.link, request.session)
     return redirect("setup-start", token=new.token)
 
@@ -163,19 +161,33 @@ def own_setup(request, pk: int):
 @require_POST
 def own_qr(request, pk: int):
     """A QR code of a fresh set-up link, for setting up another device from this screen."""
+    new = _new_own_link(request, pk)
+    if not isinstance(new, setup_links.NewLink):
+        return new
+    return render(request, "account/qr.html", {"credential": new.link.credential, "resource": new.link.resource,
+                                               "link": new.link, "setup_url": new.url,
+                                               "qr_svg": selector.qr_svg(new.url)})
+
+
+def _new_own_link(request, pk: int) -> setup_links.NewLink | HttpResponse:
+    """A set-up link for the employee's own credential and the calendar chosen in "Mein Konto";
+    or, if there is none to make, the way back to the credential's card with the reason."""
     cred = own_credential(request, pk)
-    choice = _own_choice(cred, request.POST.get("resource"))
+    decision = access.credential_decision(cred)  # as the card's disabled button says (``views.account_entry``)
+    if not decision:
+        messages.error(request, setup_links.SetupRefused(decision).message)
+        return _back_to_card(cred)
+    slug = request.POST.get("resource")
+    choice = next((c for c in selector.own_choices(cred) if c.resource.slug == slug), None)
     if choice is None:
-        return _not_syncable(request, cred)
-    new = setup_links.create(cred, choice.resource, by=request.user)
-    return render(request, "account/qr.html", {"credential": cred, "resource": choice.resource, "link": new.link,
-                                               "setup_url": new.url, "qr_svg": selector.qr_svg(new.url)})
+        messages.error(request, _("Dieser Kalender kann mit diesen Zugangsdaten nicht synchronisiert werden."))
+        return _back_to_card(cred)
+    try:
+        return setup_links.create(cred, choice.resource, by=request.user)
+    except setup_links.SetupRefused as refused:  # blocked credential or calendar: the rule's reason, nothing stored
+        messages.error(request, refused.message)
+        return _back_to_card(cred)
 
 
-def _own_choice(cred, slug):
-    return next((c for c in selector.own_choices(cred) if c.allowed and c.resource.slug == slug), None)
-
-
-def _not_syncable(request, cred):
-    messages.error(request, _("Dieser Kalender kann mit diesen Zugangsdaten nicht synchronisiert werden."))
+def _back_to_card(cred) -> HttpResponse:
     return redirect(reverse("account") + f"#credential-{cred.pk}")

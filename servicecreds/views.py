@@ -23,9 +23,9 @@ def own_credential(request, pk: int) -> ServiceCredential:
     return get_object_or_404(ServiceCredential.objects.select_related("user", "branch"), pk=pk, user=request.user)
 
 
-def state_lines(cred: ServiceCredential) -> list[tuple[bool, str]]:
+def state_lines(cred: ServiceCredential, decision: access.Decision | None = None) -> list[tuple[bool, str]]:
     """The credential's state in plain words, for the employee."""
-    decision = access.credential_decision(cred)
+    decision = decision if decision is not None else access.credential_decision(cred)
     lines = [
         (cred.confirmed, _("bestätigt") if cred.confirmed else _("nicht bestätigt – bitte an die Filialleitung wenden")),
         (cred.has_password, _("Passwort vergeben") if cred.has_password else _("noch kein Passwort vergeben")),
@@ -37,22 +37,30 @@ def state_lines(cred: ServiceCredential) -> list[tuple[bool, str]]:
     return lines
 
 
+def account_entry(cred: ServiceCredential) -> dict:
+    """One card of "Mein Konto": state, calendars, and why "Dieses Telefon einrichten" is disabled.
+
+    A credential the access rule refuses (expired, not confirmed, …) gets no set-up link at all
+    (``setup_links.create`` refuses it too); the card says the rule's reason beside the button.
+    """
+    decision = access.credential_decision(cred)
+    choices = selector.own_choices(cred)
+    selected = choices[0] if choices else None  # the syncable ones come first
+    if not decision:
+        setup_blocked = decision.message
+    elif selected is None or not selected.allowed:
+        setup_blocked = selected.decision.message if selected else _("Keine Kalender freigegeben.")
+    else:
+        setup_blocked = None
+    return {"credential": cred, "state": state_lines(cred, decision), "ready": bool(decision),
+            "choices": choices, "selected": selected, "setup_blocked": setup_blocked,
+            "test_url": reverse("account-credential-test", args=[cred.pk])}
+
+
 @login_required
 def account(request):
     creds = ServiceCredential.objects.filter(user=request.user).select_related("branch", "user")
-    entries = []
-    for cred in creds:
-        entries.append({
-            "credential": cred, "state": state_lines(cred), "ready": bool(access.credential_decision(cred)),
-            "choices": selector.own_choices(cred),
-            "test_url": reverse("account-credential-test", args=[cred.pk]),
-        })
-    for entry in entries:
-        entry["selected"] = entry["choices"][0] if entry["choices"] else None
-        entry["can_setup"] = bool(entry["selected"] and entry["selected"].allowed)
-        entry["setup_blocked"] = None if entry["can_setup"] else (
-            entry["selected"].decision.message if entry["selected"] else _("Keine Kalender freigegeben."))
-    entries.sort(key=lambda e: not e["ready"])  # usable credentials first
+    entries = sorted((account_entry(cred) for cred in creds), key=lambda e: not e["ready"])  # usable first
     return render(request, "account/account.html", {"entries": entries, "discovery_url": urls_for.discovery_url()})
 
 

@@ -60,12 +60,13 @@ def test_filter_agrees_with_the_column(devices):
     # one rule in Python and as a query: every credential is in exactly the filter its column names
     now = timezone.now()
     for state in device_status.STATES:
-        in_filter = set(ServiceCredential.objects.filter(device_status.state_q(state, now))
+        in_filter = set(device_status.filter_state(ServiceCredential.objects.all(), state)
                         .values_list("username", flat=True))
         by_column = {c.username for c in ServiceCredential.objects.select_related("device_health")
                      if device_status.state(c, now) == state}
         assert in_filter == by_column, state
     assert device_status.state(devices["failing"], now) == device_status.FAILING
+    assert device_status.state(devices["quiet"], now) == device_status.BLOCKED  # unconfirmed: the access rule first
 
 
 def test_list_column_and_filter(admin_client, devices):
@@ -75,10 +76,11 @@ def test_list_column_and_filter(admin_client, devices):
     when = timezone.localtime(devices["failing"].device_health.last_refusal_at)
     assert title == when.strftime("%d.%m.%Y %H:%M")
     for value, usernames in [("ok", {"ok-phone", "fixed-phone"}), ("never", {"new-phone", "anna-phone"}),
-                             ("stale", {"old-phone", "drawer-phone"}), ("failing", {"bad-phone"})]:
+                             ("stale", {"old-phone"}), ("failing", {"bad-phone"}), ("blocked", {"drawer-phone"})]:
         cl = admin_client.get(f"{LIST_URL}?sync={value}").context["cl"]
         assert {c.username for c in cl.result_list} == usernames, value
-    assert "nie verbunden" in admin_client.get(LIST_URL).content.decode()  # the filter's choices
+    choices = admin_client.get(LIST_URL).content.decode()  # the filter's choices
+    assert "nie verbunden" in choices and "?sync=blocked" in choices and "Gesperrt" in choices
 
 
 def test_change_page_lists_last_events(admin_client, devices):
