@@ -4,16 +4,25 @@ Request bodies come from the network, so the parser resolves no entities, loads
 no DTD, never touches the network and refuses any DOCTYPE (billion laughs,
 XXE); the body size is limited before parsing. Comments and processing
 instructions are dropped while parsing, so every node a handler iterates is an
-element whose ``tag`` is a ``{namespace}name`` string. Nothing here builds XML
-from strings.
+element whose ``tag`` is a ``{namespace}name`` string.
+
+Multistatus bodies are built by lxml. A listing of thousands of objects is not a tree
+of thousands of elements, though: lxml serialises one DAV:response per *shape* once
+(``ResponseTemplate``), with slots where the per-object values go (href, ETag, ...),
+and every value is escaped by ``escape`` on its way into a slot. ``multistatus_body``
+sends the result in chunks: a small body in one piece with Content-Length, a large one
+streamed, so memory stays flat however many objects a calendar holds (issue 13).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+import re
+from collections.abc import Generator, Iterable, Iterator, Sequence
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from lxml import etree
 
 from .body import read_body
@@ -116,3 +125,118 @@ def render(root: etree._Element) -> bytes:
 
 def xml_response(root: etree._Element, status: int = 207) -> HttpResponse:
     return HttpResponse(render(root), status=status, content_type="application/xml; charset=utf-8")
+
+
+# --- Incremental multistatus (listings, REPORTs) -------------------------------------------------
+
+CONTENT_TYPE = "application/xml; charset=utf-8"
+# Characters per chunk of a multistatus body; a body within one chunk is sent whole (Content-Length).
+# About 1 100 objects' ETags: a phone's usual calendar is answered in one piece, a big one streamed.
+STREAM_CHUNK = 256 * 1024
+# XML 1.0 §2.2: characters no XML document can carry, even escaped; lxml refuses them, we send U+FFFD.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_ESCAPE = re.compile("[&<>\r]|[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Slot markers in a template: private-use code points, never in text the templates are built from.
+_SLOT_OPEN, _SLOT_CLOSE = "\ue000", "\ue001"
+_SLOT = re.compile(f"{_SLOT_OPEN}([0-9]+){_SLOT_CLOSE}")
+_MARK = _SLOT_OPEN + "mark" + _SLOT_CLOSE
+
+
+def escape(text: str) -> str:
+    """``text`` as XML character data, exactly as lxml writes it: & < > escaped, CR as ``&#13;`` (so
+    that an iCalendar's CRLF survives the client's line-end normalisation, XML 1.0 §2.11)."""
+    if not _ESCAPE.search(text):  # most hrefs and every ETag: one scan, no copy
+        return text
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    return _NOT_XML.sub("\ufffd", text) if _NOT_XML.search(text) else text
+
+
+def slot(index: int) -> str:
+    """Placeholder text for slot ``index`` of a ``ResponseTemplate``."""
+    return f"{_SLOT_OPEN}{index}{_SLOT_CLOSE}"
+
+
+def _envelope() -> tuple[str, str]:
+    root = multistatus()
+    root.text = _MARK
+    head, tail = etree.tostring(root, xml_declaration=True, encoding="utf-8").decode().split(_MARK)
+    return head, tail
+
+
+HEAD, TAIL = _envelope()
+
+
+def inner(root: etree._Element) -> str:
+    """The children of a ``multistatus()`` root as XML text, for use between ``HEAD`` and ``TAIL``."""
+    if len(root) == 0:
+        return ""
+    text = etree.tostring(root, xml_declaration=True, encoding="utf-8").decode()
+    if not (text.startswith(HEAD) and text.endswith(TAIL)):
+        raise ValueError("not a multistatus root")
+    return text[len(HEAD):-len(TAIL)]
+
+
+class ResponseTemplate:
+    """One DAV:response serialised by lxml once, with slots filled per object (``fill``).
+
+    Build it from a ``multistatus()`` root holding one response whose per-object texts
+    are ``slot(0)``, ``slot(1)``, ... in document order.
+    """
+
+    def __init__(self, root: etree._Element, slots: int) -> None:
+        pieces = _SLOT.split(inner(root))
+        if [int(i) for i in pieces[1::2]] != list(range(slots)):
+            raise ValueError("slots must appear once each, in order")
+        self.slots = slots
+        # the serialised shape as a format string: its own braces doubled, one {} per slot
+        self._format = "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces[0::2])
+
+    def fill(self, values: Sequence[str]) -> str:
+        """The response with each value escaped (``escape``) into its slot."""
+        if len(values) != self.slots:
+            raise ValueError(f"{self.slots} values expected")
+        return self._format.format(*map(escape, values))
+
+
+def _chunks(pieces: Iterable[str], size: int) -> Generator[bytes, None, None]:
+    buffer: list[str] = []
+    length = 0
+    for piece in pieces:
+        buffer.append(piece)
+        length += len(piece)
+        if length >= size:
+            yield "".join(buffer).encode("utf-8")
+            buffer, length = [], 0
+    if buffer:
+        yield "".join(buffer).encode("utf-8")
+
+
+def multistatus_body(pieces: Iterable[str], *, stream: bool = True) -> HttpResponse:
+    """A 207 whose body is ``HEAD``, the pieces, ``TAIL``, encoded in chunks of ``CALDAV_STREAM_CHUNK`` characters.
+
+    The first chunk is produced here, inside the view (so the query has run and a database error is
+    still a 503). A body that fits in it is sent whole with Content-Length; a longer one is streamed and
+    the rest is produced while the server writes (each chunk freed once sent). ``stream=False`` makes
+    everything run here: for work that may still be refused (expansion budget, ``ical.ExpansionLimit``).
+    """
+    # With ATOMIC_REQUESTS the view's transaction ends before the server writes: a PostgreSQL
+    # server-side cursor opened inside it would be gone. Not set here; if it ever is, build it all now.
+    stream = stream and not connection.settings_dict.get("ATOMIC_REQUESTS")
+    size = getattr(settings, "CALDAV_STREAM_CHUNK", STREAM_CHUNK)
+    chunks = _chunks(itertools.chain((HEAD,), pieces, (TAIL,)), size)
+    first = list(itertools.islice(chunks, 1 if stream else None))
+    following = next(chunks, None) if stream else None
+    if following is None:
+        return HttpResponse(b"".join(first), status=207, content_type=CONTENT_TYPE)
+    return StreamingHttpResponse(_stream([*first, following], chunks), status=207, content_type=CONTENT_TYPE)
+
+
+def _stream(ready: list[bytes], chunks: Generator[bytes, None, None]) -> Iterator[bytes]:
+    """The body's chunks; closed by the server when it is done or the client went away (Django closes the
+    response before ``request_finished`` ends the database connection), which closes the query's cursor."""
+    try:
+        yield from ready
+        ready.clear()
+        yield from chunks
+    finally:
+        chunks.close()

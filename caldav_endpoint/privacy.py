@@ -1,7 +1,8 @@
 """What a credential receives of a calendar's objects (V1): each object complete, or redacted.
 
 Every handler that hands calendar objects to a client (GET, PROPFIND, the REPORTs) passes
-them through ``received``; PUT and DELETE ask ``require_write``. The rule is
+them through ``received``, or, for a listing read as rows, hands ``levels`` to the selector;
+PUT and DELETE ask ``require_write``. The rule is
 ``servicecreds.access.privacy_for``; the redacted bytes and their ETags were stored by the
 writer (``scheduler.redaction``), so this costs one query per calendar, not one per object.
 """
@@ -34,6 +35,17 @@ def may_redact(ctx: DavContext, resource: Resource) -> bool:
     return calendar_privacy(ctx, resource).redacted
 
 
+def levels(ctx: DavContext, resource: Resource) -> selectors.Levels:
+    """The rule's levels for this calendar, for listings that pick each row's variant in SQL
+    (``selectors.object_rows``): the same ``access.privacy_for``, asked once per case, not per object."""
+    others = calendar_privacy(ctx, resource)
+    if not others.redacted:
+        return selectors.Levels()
+    employee = ctx.credential.employee
+    own = access.privacy_for(ctx.credential, resource, books_own_employee=True)
+    return selectors.Levels(others=others.level, own=own.level, employee_id=employee.pk if employee else None)
+
+
 def received(ctx: DavContext, resource: Resource, objects: Iterable[CalendarObject]) -> list[CalendarObject]:
     """The objects as this credential receives them (loaded with ``redacted=may_redact(...)``)."""
     objects = list(objects)
@@ -58,7 +70,9 @@ def require_write(ctx: DavContext, *, missing_ok: bool = False) -> None:
     t = ctx.target
     if not may_redact(ctx, t.resource):
         return
-    obj = received_one(ctx, t.resource, selectors.get_object(t.resource, t.name, with_data=False, redacted=True))
+    # one query: the object at its level, the level decided in SQL (``levels``), as a listing does
+    found = list(selectors.object_rows(t.resource, names=[t.name], levels=levels(ctx, t.resource)))
+    obj = found[0] if found else None
     if obj is None and missing_ok:  # DELETE: the handler answers 404
         return
     if obj is None or obj.redacted:

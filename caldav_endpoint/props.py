@@ -3,12 +3,18 @@
 Each property knows its name, the kinds of target it applies to, whether
 ``allprop`` includes it, and how to render itself. PROPFIND and the REPORTs look
 names up here: an unknown name is a 404 propstat by construction.
+
+A property of a calendar object whose value differs from object to object (ETag, size,
+last-modified, calendar-data) is registered with ``object_prop``: it is one text
+function of the object, so a listing (``listing``) renders it from a row without
+building a Target or an element per object.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.http import http_date
 from lxml import etree
@@ -32,6 +38,9 @@ MAX_DATE_TIME = "20991231T235959Z"
 
 
 Renderer = Callable[[DavContext, Target], etree._Element]
+# The text of an object property from one object: a ``CalendarObject`` or a ``selectors.ObjectRow``
+# (both have name, etag, size, modified, ical and redacted).
+ObjectText = Callable[[DavContext, Any], str]
 
 
 class NotFound(Exception):
@@ -45,6 +54,8 @@ class Prop:
     kinds: frozenset[str]
     allprop: bool
     render: Renderer
+    text: ObjectText | None = None  # per-object value of an ``object_prop``
+    reads: str = ""  # the object field the text needs ("etag", "size", "modified", "ical"): a listing loads it
 
 
 REGISTRY: dict[tuple[str, str], Prop] = {}
@@ -54,6 +65,16 @@ def prop(ns: str, name: str, kinds: Iterable[str] = ALL, allprop: bool = True) -
     def register(fn: Renderer) -> Renderer:
         REGISTRY[(ns, name)] = Prop(ns, name, frozenset(kinds), allprop, fn)
         return fn
+    return register
+
+
+def object_prop(ns: str, name: str, reads: str, allprop: bool = True) -> Callable[[ObjectText], ObjectText]:
+    """Register a property of calendar objects given by its text; NotFound from the text is a 404."""
+    def register(text: ObjectText) -> ObjectText:
+        def render(ctx: DavContext, t: Target) -> etree._Element:
+            return _el(ns, name, text(ctx, _obj(t)))
+        REGISTRY[(ns, name)] = Prop(ns, name, frozenset({OBJECT}), allprop, render, text, reads)
+        return text
     return register
 
 
@@ -162,9 +183,9 @@ def sync_token(ctx: DavContext, t: Target) -> etree._Element:
     return _el(DAV, "sync-token", sync.sync_token(t.resource))
 
 
-@prop(DAV, "getetag", {OBJECT})
-def getetag(ctx: DavContext, t: Target) -> etree._Element:
-    return _el(DAV, "getetag", f'"{_obj(t).etag}"')
+@object_prop(DAV, "getetag", "etag")
+def getetag(ctx: DavContext, obj: Any) -> str:
+    return f'"{obj.etag}"'
 
 
 @prop(DAV, "getcontenttype", {OBJECT, CALENDAR})
@@ -174,25 +195,24 @@ def getcontenttype(ctx: DavContext, t: Target) -> etree._Element:
     return _el(DAV, "getcontenttype", "text/calendar; charset=utf-8; component=vevent")
 
 
-@prop(DAV, "getcontentlength", {OBJECT})
-def getcontentlength(ctx: DavContext, t: Target) -> etree._Element:
-    return _el(DAV, "getcontentlength", str(_obj(t).size))
+@object_prop(DAV, "getcontentlength", "size")
+def getcontentlength(ctx: DavContext, obj: Any) -> str:
+    return str(obj.size)
 
 
-@prop(DAV, "getlastmodified", {OBJECT})
-def getlastmodified(ctx: DavContext, t: Target) -> etree._Element:
-    return _el(DAV, "getlastmodified", http_date(_obj(t).modified.timestamp()))
+@object_prop(DAV, "getlastmodified", "modified")
+def getlastmodified(ctx: DavContext, obj: Any) -> str:
+    return http_date(obj.modified.timestamp())
 
 
-@prop(CALDAV, "calendar-data", {OBJECT}, allprop=False)
-def calendar_data(ctx: DavContext, t: Target) -> etree._Element:
+@object_prop(CALDAV, "calendar-data", "ical", allprop=False)
+def calendar_data(ctx: DavContext, obj: Any) -> str:
     """The object's iCalendar (RFC 4791 §9.6); REPORTs may set ``ctx.extra["calendar_data"]`` to
     a function that selects components/properties or expands recurrences."""
-    obj = _obj(t)
     if obj.ical is None:
         raise NotFound
     shape = ctx.extra.get("calendar_data")
-    return _el(CALDAV, "calendar-data", shape(obj) if shape else obj.ical)
+    return shape(obj) if shape else obj.ical
 
 
 def _obj(t: Target) -> CalendarObject:
@@ -324,18 +344,19 @@ def calendar_order(ctx: DavContext, t: Target) -> etree._Element:
     return _el(ICAL, "calendar-order", str(position + 1))
 
 
+def resolve(target: Target, requested: Iterable[tuple[str, str]], *, allprop: bool = False,
+            names_only: bool = False) -> list[tuple[str, str, Prop | None]]:
+    """The requested names once each (``allprop``/``propname`` add the target's own), with their Prop (None: 404)."""
+    if allprop or names_only:
+        requested = [(p.ns, p.name) for p in names_for(target, allprop=allprop)] + list(requested)
+    return [(ns, name, lookup(ns, name, target)) for ns, name in dict.fromkeys(requested)]
+
+
 def render_props(ctx: DavContext, target: Target, requested: Iterable[tuple[str, str]], *, allprop: bool = False,
                  names_only: bool = False) -> dict[int, list[etree._Element]]:
     """Render requested (ns, name) pairs into {status: [elements]} for one propstat group each."""
     out: dict[int, list[etree._Element]] = {}
-    if allprop or names_only:
-        requested = [(p.ns, p.name) for p in names_for(target, allprop=allprop)] + list(requested)
-    seen = set()
-    for ns, name in requested:
-        if (ns, name) in seen:
-            continue
-        seen.add((ns, name))
-        p = lookup(ns, name, target)
+    for ns, name, p in resolve(target, requested, allprop=allprop, names_only=names_only):
         if p is None:
             out.setdefault(404, []).append(element(ns, name))
             continue
@@ -349,5 +370,3 @@ def render_props(ctx: DavContext, target: Target, requested: Iterable[tuple[str,
     if ctx.minimal:
         out.pop(404, None)
     return out
-
-

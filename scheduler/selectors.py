@@ -15,11 +15,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Exists, F, OuterRef, Q
 
-from branches.models import Branch
+from branches.models import Branch, Privacy
 
 from . import contract, ical
 from .models import Appointment, Booking, Change, Occurrence, Resource, occurrence_annotations, overlap_q
@@ -95,10 +97,6 @@ def _active(resource: Resource):
     return Booking.objects.active().filter(resource=resource)
 
 
-def all_objects(resource: Resource, *, with_data: bool = False, redacted: bool = False) -> list[CalendarObject]:
-    return _rows(_active(resource).order_by("name"), with_data, redacted=redacted)
-
-
 def get_object(resource: Resource, name: str, *, with_data: bool = True,
                redacted: bool = False) -> CalendarObject | None:
     rows = _rows(_active(resource).filter(name=name), with_data, redacted=redacted)
@@ -142,6 +140,99 @@ def objects_in_range(resource: Resource, start: dt.datetime | None, end: dt.date
         return _rows(qs.order_by("name"), with_data, redacted=redacted)
     qs = qs.annotate(**occurrence_annotations(start, end, "appointment__"))
     return _rows(qs.order_by("name"), with_data, extra=("occurs", "occurs_known"), redacted=redacted)
+
+
+# --- Listings: rows, not objects (issue 13) -------------------------------------------------------
+
+LISTING_CHUNK = 1000  # rows fetched per round trip while a listing is written out (memory: ~300 KiB)
+_NAMES_PER_QUERY = 500  # stay below SQLite's parameter limit
+# V1: where each privacy level's ETag and text are stored (``scheduler.redaction``, written by the writer).
+_LEVEL_COLUMNS = {
+    Privacy.FULL: ("appointment__etag", "appointment__ical"),
+    Privacy.NO_CUSTOMER: ("appointment__etag_no_customer", "appointment__ical_no_customer"),
+    Privacy.BUSY: ("appointment__etag_busy", "appointment__ical_busy"),
+}
+
+
+class ObjectRow(NamedTuple):
+    """One listed object as a credential receives it: a tuple, not a model instance.
+
+    It has the attribute names of ``CalendarObject``, so the protocol renders either;
+    ``size``, ``modified`` and ``ical`` are None unless asked for.
+    """
+
+    name: str
+    etag: str
+    size: int | None
+    modified: dt.datetime | None
+    ical: str | None
+    redacted: bool
+
+
+@dataclass(frozen=True)
+class Levels:
+    """V1 as the access rule decided it for one calendar: the level of the appointments that book
+    ``employee_id``'s person resource (``own``), and of all others."""
+
+    others: str = Privacy.FULL
+    own: str = Privacy.FULL
+    employee_id: int | None = None
+
+    def distinct(self) -> list[str]:
+        return [self.others] if self.own == self.others or self.employee_id is None else [self.others, self.own]
+
+
+def object_count(resource: Resource) -> int:
+    return _active(resource).count()
+
+
+def object_rows(resource: Resource, *, names: Sequence[str] | None = None, size: bool = False,
+                modified: bool = False, data: bool = False, levels: Levels = Levels()) -> Iterator[ObjectRow]:
+    """The calendar's objects (all, by name; or those among ``names``) as ``ObjectRow`` tuples, at their level.
+
+    One query (per 500 names), read in chunks of ``LISTING_CHUNK`` rows while the caller consumes
+    them: memory does not grow with the calendar. Which appointments book the employee is decided
+    in the same query (a subquery), never per object.
+    """
+    if names is None:
+        yield from _object_rows(_active(resource).order_by("name"), size, modified, data, levels)
+        return
+    names = list(dict.fromkeys(names))
+    for i in range(0, len(names), _NAMES_PER_QUERY):
+        yield from _object_rows(_active(resource).filter(name__in=names[i:i + _NAMES_PER_QUERY]),
+                                size, modified, data, levels)
+
+
+def _object_rows(qs, size: bool, modified: bool, data: bool, levels: Levels) -> Iterator[ObjectRow]:
+    columns = ["name"]
+
+    def column(name: str) -> int:
+        columns.append(name)
+        return len(columns) - 1
+
+    plans = []  # per level: (redacted, ETag column, text column or None)
+    for level in levels.distinct():
+        etag_column, text_column = _LEVEL_COLUMNS[level]
+        redacted = level != Privacy.FULL
+        plans.append((redacted, column(etag_column),
+                      column(text_column) if data or (size and redacted) else None))
+    size_at = column("appointment__size") if size else None
+    modified_at = column("appointment__modified") if modified else None
+    own_at = None
+    if len(plans) == 2:
+        qs = qs.annotate(books_own=Exists(Booking.objects.filter(
+            appointment_id=OuterRef("appointment_id"), deleted_at__isnull=True, resource__kind=Resource.Kind.PERSON,
+            resource__employee_id=levels.employee_id)))
+        own_at = column("books_own")
+    new = tuple.__new__  # ObjectRow(...) without the keyword handling: a third of the cost per row
+    for row in qs.values_list(*columns).iterator(chunk_size=LISTING_CHUNK):
+        redacted, etag_at, text_at = plans[1] if own_at is not None and row[own_at] else plans[0]
+        text = row[text_at] if text_at is not None else None
+        length = None
+        if size:
+            length = len(text.encode("utf-8")) if redacted else row[size_at]
+        yield new(ObjectRow, (row[0], row[etag_at], length, row[modified_at] if modified else None,
+                              text if data else None, redacted))
 
 
 def appointments_booking_employee(appointment_ids, employee_id: int | None) -> set[int]:

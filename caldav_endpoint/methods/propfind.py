@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from django.http import HttpRequest, HttpResponse
 
 from scheduler import selectors
@@ -9,9 +11,13 @@ from servicecreds import access
 
 from .. import health, privacy
 from ..context import CALENDAR, HOME, OBJECT, DavContext, Target
-from ..davxml import DAV, multistatus, parse_request_body, response, split, xml_response
+from ..davxml import DAV, inner, multistatus, multistatus_body, parse_request_body, response, split, xml_response
 from ..errors import DavError
+from ..listing import ObjectResponses
 from ..props import render_props
+
+# An object in a PROPFIND: no iCalendar text (calendar-data is a REPORT's, RFC 4791 §9.6)
+PROPFIND_FIELDS = ("etag", "size", "modified")
 
 
 def parse_request(request: HttpRequest) -> tuple[str, list[tuple[str, str]]]:
@@ -33,17 +39,9 @@ def parse_request(request: HttpRequest) -> tuple[str, list[tuple[str, str]]]:
     raise DavError(400, message="DAV:propfind needs prop, allprop or propname")
 
 
-def children(ctx: DavContext, target: Target) -> list[Target]:
-    if target.kind == HOME:
-        return [ctx.calendar_target(r, access.resource_decision(ctx.credential, r))
-                for r in ctx.calendars]
-    if target.kind == CALENDAR:
-        res = target.resource
-        objects = selectors.all_objects(res, redacted=privacy.may_redact(ctx, res))
-        return [Target(OBJECT, ctx.object_path(res, o.name), resource=res, name=o.name, decision=target.decision,
-                       obj=o)
-                for o in privacy.received(ctx, res, objects)]
-    return []
+def calendars(ctx: DavContext) -> list[Target]:
+    """The home's members: the credential's calendars."""
+    return [ctx.calendar_target(r, access.resource_decision(ctx.credential, r)) for r in ctx.calendars]
 
 
 def handle(ctx: DavContext) -> HttpResponse:
@@ -57,11 +55,16 @@ def handle(ctx: DavContext) -> HttpResponse:
             target.resource, target.name, with_data=False, redacted=privacy.may_redact(ctx, target.resource)))
         if target.obj is None:
             raise DavError(404, message="no such object")
-    targets = [target] + (children(ctx, target) if depth == "1" else [])
+    targets = [target] + (calendars(ctx) if depth == "1" and target.kind == HOME else [])
     if any(t.kind == CALENDAR for t in targets) and health.is_sync_poll(mode, names):
         health.note_sync(ctx.credential)
     root = multistatus()
     for t in targets:
         response(root, t.path, render_props(ctx, t, names, allprop=(mode == "allprop"),
                                             names_only=(mode == "propname")))
-    return xml_response(root)
+    if depth == "0" or target.kind != CALENDAR:
+        return xml_response(root)
+    # Depth 1 on a calendar: its objects, from one query's rows, written out as they are read
+    objects = ObjectResponses(ctx, names, allprop=(mode == "allprop"), names_only=(mode == "propname"),
+                              loadable=PROPFIND_FIELDS)
+    return multistatus_body(itertools.chain((inner(root),), objects.render_all(objects.rows())))

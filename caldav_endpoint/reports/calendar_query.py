@@ -13,9 +13,10 @@ from scheduler import ical, selectors
 
 from .. import privacy
 from ..context import DavContext
-from ..davxml import CALDAV, multistatus, xml_response
+from ..davxml import CALDAV, multistatus_body
 from ..filters import compile_filter
-from .common import add_object, calendar_only, requested
+from ..listing import ObjectResponses
+from .common import calendar_only, requested
 
 
 def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
@@ -23,9 +24,9 @@ def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
     resource = ctx.target.resource
     query = compile_filter(root.find(f"{{{CALDAV}}}filter"), resource.branch.timezone)
     names, with_data = requested(ctx, root)
-    ms = multistatus()
+    objects = ObjectResponses(ctx, names)
     if query.matches_nothing:
-        return xml_response(ms)
+        return multistatus_body(())
     start, end = query.time_range
     fast = query.time_range_only
     redacted = privacy.may_redact(ctx, resource)
@@ -34,11 +35,12 @@ def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
     # where the occurrence table cannot answer (an endless series beyond its horizon), load and expand
     missing = [o.name for o in candidates if o.ical is None and not (fast and o.occurs is not None)]
     bodies = selectors.objects_by_names(resource, missing, with_data=True) if missing else {}
+    matched = []
     for obj in candidates:
         if fast and obj.occurs is not None:
             match = obj.occurs  # the occurrence table answers; nothing to parse
         else:
             match = query.matches(ical.parse(obj.ical if obj.ical is not None else bodies[obj.name].ical))
         if match:
-            add_object(ctx, ms, obj, names)
-    return xml_response(ms)
+            matched.append(obj)
+    return multistatus_body(objects.render_all(matched), stream=objects.streamable)

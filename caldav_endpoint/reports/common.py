@@ -1,19 +1,20 @@
-"""What every REPORT shares: the requested properties and one DAV:response per object."""
+"""What every REPORT shares: the requested properties, the calendar check, hrefs to object names."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 
-from scheduler.selectors import CalendarObject
-
 from ..calendar_data import shaper
-from ..context import CALENDAR, OBJECT, DavContext, Target, object_name_problem, path_segments
-from ..davxml import CALDAV, DAV, response, split
+from ..context import CALENDAR, DavContext, object_name_problem, path_segments
+from ..davxml import CALDAV, DAV, split
 from ..errors import DavError
-from ..props import render_props
+
+# An href that ``urljoin`` could change: query, fragment, dot segments
+_NEEDS_URLJOIN = re.compile(r"[?#]|/\.")
 
 
 def requested(ctx: DavContext, root: etree._Element) -> tuple[list[tuple[str, str]], bool]:
@@ -37,30 +38,29 @@ def calendar_only(ctx: DavContext) -> None:
         raise DavError(403, (DAV, "supported-report"), "this REPORT is answered on calendar collections")
 
 
-def object_target(ctx: DavContext, obj: CalendarObject) -> Target:
-    res = ctx.target.resource
-    return Target(OBJECT, ctx.object_path(res, obj.name), resource=res, name=obj.name,
-                  decision=ctx.target.decision, obj=obj)
-
-
-def add_object(ctx: DavContext, ms: etree._Element, obj: CalendarObject, names: Iterable[tuple[str, str]]) -> None:
-    t = object_target(ctx, obj)
-    response(ms, t.path, render_props(ctx, t, names))
-
-
-def name_from_href(ctx: DavContext, href: str) -> str | None:
-    """The object name if ``href`` points into this calendar, else None.
+def names_from_hrefs(ctx: DavContext, hrefs: Iterable[str]) -> dict[str, str | None]:
+    """{href: the object name if ``href`` points into this calendar, else None}, in request order.
 
     The href is split and each segment decoded once, exactly as a request path is
     (``context.path_segments``), so it finds what a GET of the same href finds.
     """
     base = ctx.calendar_path(ctx.target.resource)
+    parent = [s.lower() for s in path_segments(base)]
+    return {href: _name(base, parent, href) for href in hrefs}
+
+
+def _name(base: str, parent: list[str], href: str) -> str | None:
+    href = href.strip()
     try:
-        segments = path_segments(urlsplit(urljoin(base, href.strip())).path)
+        if href.startswith(base) and not _NEEDS_URLJOIN.search(href):
+            # what clients send: our own href back. Then the parent segments are ours, and only
+            # the rest is split and decoded (the same function, on less text).
+            segments = path_segments(href[len(base):])
+            return segments[0] if len(segments) == 1 and not object_name_problem(segments[0]) else None
+        segments = path_segments(urlsplit(urljoin(base, href)).path)
     except (DavError, ValueError):
         return None
-    parent = path_segments(base)
-    if len(segments) != len(parent) + 1 or [s.lower() for s in segments[:-1]] != [s.lower() for s in parent]:
+    if len(segments) != len(parent) + 1 or [s.lower() for s in segments[:-1]] != parent:
         return None
     name = segments[-1]
     return None if object_name_problem(name) else name

@@ -14,18 +14,21 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from django.http import HttpResponse
 from lxml import etree
 
 from scheduler import selectors
+from scheduler.models import Resource
 
 from .. import health, privacy, sync
 from ..context import DavContext
-from ..davxml import DAV, multistatus, response, sub, xml_response
+from ..davxml import DAV, inner, multistatus, multistatus_body, sub
 from ..errors import DavError
-from .common import add_object, calendar_only, requested
+from ..listing import ObjectResponses, status_response
+from .common import calendar_only, requested
 
 NRESULTS = re.compile(r"[0-9]{1,9}")  # ASCII digits; more than 10^9 results is no limit anyway
 
@@ -50,20 +53,10 @@ def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
     token_el = root.find(f"{{{DAV}}}sync-token")
     token = (token_el.text or "").strip() if token_el is not None else ""
     limit = _limit(root)
-    names, with_data = requested(ctx, root)
-    current = resource.sync_revision
-    ms = multistatus()
+    names, _with_data = requested(ctx, root)
+    objects = ObjectResponses(ctx, names)
     if not token:
-        objects = privacy.received(ctx, resource, selectors.all_objects(
-            resource, with_data=with_data, redacted=privacy.may_redact(ctx, resource)))
-        if limit is not None and len(objects) > limit:
-            raise DavError(507, (DAV, "number-of-matches-within-limits"),
-                           "the initial sync has more objects than the limit")
-        for obj in objects:
-            add_object(ctx, ms, obj, names)
-        sub(ms, DAV, "sync-token", sync.sync_token(resource, current))
-        return xml_response(ms)
-
+        return _initial(ctx, objects, limit)
     since = sync.parse_sync_token(token, resource)
     if since is None:
         raise DavError(403, (DAV, "valid-sync-token"), "unknown, foreign or expired sync token")
@@ -76,16 +69,29 @@ def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
         latest[change["name"]] = change["op"]
         reached = change["revision"]
     alive = [name for name, op in latest.items() if op != "deleted"]
-    found = selectors.objects_changed(resource, alive, since, reached, with_data=with_data,
+    found = selectors.objects_changed(resource, alive, since, reached, with_data="ical" in objects.fields,
                                       redacted=privacy.may_redact(ctx, resource)) if alive else {}
     found = {o.name: o for o in privacy.received(ctx, resource, found.values())}
-    for name, op in latest.items():
-        obj = found.get(name) if op != "deleted" else None
-        if obj is None:
-            response(ms, ctx.object_path(resource, name), status=404)
-        else:
-            add_object(ctx, ms, obj, names)
+    pieces = [objects.render(found[name]) if op != "deleted" and name in found
+              else status_response(ctx.object_path(resource, name), 404) for name, op in latest.items()]
     if truncated:
-        response(ms, ctx.target.path, status=507)
-    sub(ms, DAV, "sync-token", sync.sync_token(resource, reached if truncated else max(reached, current)))
-    return xml_response(ms)
+        pieces.append(status_response(ctx.target.path, 507))
+    pieces.append(_token(resource, reached if truncated else max(reached, resource.sync_revision)))
+    return multistatus_body(pieces, stream=objects.streamable)
+
+
+def _initial(ctx: DavContext, objects: ObjectResponses, limit: int | None) -> HttpResponse:
+    """Every object, then the token of the revision read before listing (the resource as resolved)."""
+    resource = ctx.target.resource
+    current = resource.sync_revision
+    if limit is not None and selectors.object_count(resource) > limit:
+        raise DavError(507, (DAV, "number-of-matches-within-limits"),
+                       "the initial sync has more objects than the limit")
+    return multistatus_body(itertools.chain(objects.render_all(objects.rows()), (_token(resource, current),)),
+                            stream=objects.streamable)
+
+
+def _token(resource: Resource, revision: int) -> str:
+    root = multistatus()
+    sub(root, DAV, "sync-token", sync.sync_token(resource, revision))
+    return inner(root)

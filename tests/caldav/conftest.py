@@ -73,8 +73,13 @@ def request(client, method: str, path: str, body: str | bytes = b"", *, user="an
     return client.generic(method, path, body, content_type=content_type, **extra)
 
 
+def body(resp) -> bytes:
+    """The whole body; a large multistatus is streamed (``davxml.multistatus_body``) and read to its end."""
+    return b"".join(resp.streaming_content) if resp.streaming else resp.content
+
+
 def xml(resp):
-    return etree.fromstring(resp.content)
+    return etree.fromstring(body(resp))
 
 
 def propstats(resp, href: str) -> dict[str, dict[str, etree._Element]]:

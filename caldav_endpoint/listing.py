@@ -1,0 +1,138 @@
+"""Calendar objects as DAV:responses, one string per object (PROPFIND Depth 1 and the REPORTs; issue 13).
+
+``ObjectResponses`` decides once per request what a response for an object looks like:
+which requested properties exist (the registry, ``props``), which are the same for every
+object (rendered by lxml once, per read-only state) and which come from the object
+(``props.object_prop``: ETag, size, last-modified, calendar-data). lxml serialises that
+shape into a ``davxml.ResponseTemplate``; each object then only fills its slots with
+escaped values. The objects are ``selectors.ObjectRow`` tuples read in chunks, or the
+``CalendarObject``s a REPORT already holds: both have the same attributes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from lxml import etree
+
+from scheduler import selectors
+from servicecreds.urls_for import quote_segment
+
+from . import privacy
+from .context import OBJECT, DavContext, Target
+from .davxml import ResponseTemplate, element, inner, multistatus, response, slot
+from .props import NotFound, ObjectText, Prop, resolve
+
+ROW_FIELDS = ("etag", "size", "modified", "ical")
+BATCH = 256  # objects rendered into one piece
+# Names that ``urls_for.quote_segment`` leaves as they are (most: "<uid>.ics"), checked in one scan
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~@-]*")
+
+
+def status_response(href: str, status: int) -> str:
+    """A DAV:response with one status for ``href`` (a missing or deleted object, a truncated sync)."""
+    root = multistatus()
+    response(root, href, status=status)
+    return inner(root)
+
+
+# How each requested property of an object is answered
+MISSING, NAME_ONLY, CONSTANT, FROM_OBJECT = "missing", "name", "constant", "object"
+
+
+class ObjectResponses:
+    """The DAV:responses of one request's objects: ``render(obj)`` for each, all alike in shape.
+
+    ``loadable`` names the object fields this request can read (PROPFIND loads no iCalendar
+    text, so calendar-data is a 404 there, as for a single object).
+    """
+
+    def __init__(self, ctx: DavContext, requested: Iterable[tuple[str, str]], *, allprop: bool = False,
+                 names_only: bool = False, loadable: Iterable[str] = ROW_FIELDS) -> None:
+        self.ctx = ctx
+        self.resource = ctx.target.resource
+        self.base = ctx.calendar_path(self.resource)
+        loadable = set(loadable)
+        self.texts: list[ObjectText] = []
+        self.fields: set[str] = set()
+        self._plan: list[tuple[str, str, Prop | None, str]] = []
+        for ns, name, p in resolve(self._target(redacted=False), requested, allprop=allprop, names_only=names_only):
+            if p is None:
+                how = MISSING
+            elif names_only:
+                how = NAME_ONLY
+            elif p.text is None:
+                how = CONSTANT
+            elif p.reads in loadable:
+                how = FROM_OBJECT
+                self.texts.append(p.text)
+                self.fields.add(p.reads)
+            else:
+                how = MISSING
+            self._plan.append((ns, name, p, how))
+        self._templates: dict[bool, ResponseTemplate] = {}
+
+    @property
+    def streamable(self) -> bool:
+        """False while calendar-data is shaped (expand may still be refused: ``ical.ExpansionLimit``)."""
+        return not ("ical" in self.fields and self.ctx.extra.get("calendar_data"))
+
+    def rows(self, names: Iterable[str] | None = None) -> Iterator[selectors.ObjectRow]:
+        """The calendar's objects (or those named) as rows with the fields this request renders, as received (V1)."""
+        return selectors.object_rows(
+            self.resource, names=list(names) if names is not None else None, size="size" in self.fields,
+            modified="modified" in self.fields, data="ical" in self.fields,
+            levels=privacy.levels(self.ctx, self.resource))
+
+    def render_all(self, objects: Iterable[Any]) -> Iterator[str]:
+        """``render`` of each object, joined in batches (fewer, larger pieces for ``davxml.multistatus_body``)."""
+        objects = iter(objects)
+        while batch := "".join(map(self.render, itertools.islice(objects, BATCH))):
+            yield batch
+
+    def render(self, obj: Any) -> str:
+        template = self._templates.get(obj.redacted) or self._template(obj.redacted)
+        ctx = self.ctx
+        name = obj.name
+        href = self.base + (name if _UNRESERVED.fullmatch(name) else quote_segment(name))
+        return template.fill([href, *[text(ctx, obj) for text in self.texts]])
+
+    def _target(self, *, redacted: bool) -> Target:
+        """An object of this calendar for the properties that do not depend on which object it is."""
+        stub = selectors.ObjectRow("", "", None, None, None, redacted)
+        return Target(OBJECT, slot(0), resource=self.resource, decision=self.ctx.target.decision, obj=stub)
+
+    def _template(self, redacted: bool) -> ResponseTemplate:
+        """The response shape for objects that are (not) redacted: privileges differ (RFC 3744, V1)."""
+        target = self._target(redacted=redacted)
+        out: dict[int, list[etree._Element]] = {}
+        slots = 1  # slot 0 is the href
+        for ns, name, p, how in self._plan:
+            el = None
+            if how == FROM_OBJECT:
+                el = element(ns, name, slot(slots))
+                slots += 1
+            elif how == CONSTANT:
+                el = _constant(self.ctx, target, p)
+            elif how == NAME_ONLY:
+                el = element(ns, name)
+            if el is None:
+                out.setdefault(404, []).append(element(ns, name))
+            else:
+                out.setdefault(200, []).append(el)
+        if self.ctx.minimal:
+            out.pop(404, None)
+        root = multistatus()
+        response(root, slot(0), out)
+        self._templates[redacted] = ResponseTemplate(root, slots)
+        return self._templates[redacted]
+
+
+def _constant(ctx: DavContext, target: Target, p: Prop) -> etree._Element | None:
+    try:
+        return p.render(ctx, target)
+    except NotFound:
+        return None

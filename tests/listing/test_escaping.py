@@ -1,0 +1,88 @@
+"""Issue 13: the listing writer escapes every value (hrefs, ETags, calendar-data) and stays well-formed.
+
+Values go into serialised templates as text; a name with & < > and quotes, an ETag with
+markup and calendar-data with ``]]>`` and ``<`` must come back exactly as stored once the
+client parses the XML, with the iCalendar's CRLF intact.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote
+
+import pytest
+from lxml import etree
+
+from caldav_endpoint import davxml
+from scheduler.models import Appointment
+from tests.caldav.conftest import NS, body, event, request
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE_NAME = "a&b<c>\"d'e ]]>.ics"
+HOSTILE_ETAG = 'x"&<y>]]>'
+HOSTILE_SUMMARY = "Sehtest ]]> <b>fett</b> & \"so\" 'weiter'"
+
+
+def _put_hostile(client, dav) -> str:
+    href = dav.path(dav.room, "a&b%3Cc%3E%22d'e%20%5D%5D%3E.ics")
+    ics = event(uid="hostile-1", summary=HOSTILE_SUMMARY)
+    resp = request(client, "PUT", href, ics, content_type="text/calendar")
+    assert resp.status_code == 201, resp.content
+    Appointment.objects.filter(uid="hostile-1").update(etag=HOSTILE_ETAG)
+    return ics
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+@pytest.mark.parametrize("kind", ["propfind", "sync", "multiget"])
+def test_hostile_names_etags_and_data_come_back_exactly(client, dav, settings, streamed, kind):
+    ics = _put_hostile(client, dav)
+    if streamed:
+        settings.CALDAV_STREAM_CHUNK = 64
+    cal = dav.path(dav.room)
+    if kind == "propfind":
+        resp = request(client, "PROPFIND", cal, '<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop>'
+                       "</D:propfind>", depth="1")
+    else:
+        prop = "<D:prop><D:getetag/><C:calendar-data/></D:prop>"
+        req = (f'<D:sync-collection xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:sync-token/>'
+               f"<D:sync-level>1</D:sync-level>{prop}</D:sync-collection>")
+        if kind == "multiget":
+            href = davxml.escape(dav.path(dav.room, "a&b%3Cc%3E%22d'e%20%5D%5D%3E.ics"))
+            req = (f'<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">{prop}'
+                   f"<D:href>{href}</D:href></C:calendar-multiget>")
+        resp = request(client, "REPORT", cal, req)
+    assert resp.status_code == 207 and resp.streaming == streamed
+    root = etree.fromstring(body(resp))  # well-formed, or this raises
+    [obj] = [r for r in root.findall("D:response", NS) if r.findtext("D:href", namespaces=NS) != cal]
+    assert unquote(obj.findtext("D:href", namespaces=NS)) == dav.path(dav.room, HOSTILE_NAME)
+    assert obj.findtext(".//D:getetag", namespaces=NS) == f'"{HOSTILE_ETAG}"'
+    if kind != "propfind":
+        data = obj.findtext(".//C:calendar-data", namespaces=NS)
+        assert data == ics and "\r\n" in data  # byte for byte, CRLF included
+        assert f"SUMMARY:{HOSTILE_SUMMARY}" in data
+
+
+def test_escape_matches_lxml():
+    for text in ["plain", "a&b<c>d", "]]>", 'q"uo\'te', "line\r\nnext\r\n", "tab\tü€𝄞"]:
+        el = etree.Element("x")
+        el.text = text
+        assert f"<x>{davxml.escape(text)}</x>".encode() == etree.tostring(el, encoding="utf-8")
+
+
+def test_characters_xml_cannot_carry_become_replacement_characters():
+    # lxml refuses them; a stored object with one must not break the whole listing
+    assert davxml.escape("a\x00b\x0bc\ufffe") == "a\ufffdb\ufffdc\ufffd"
+    root = etree.fromstring(("<x>" + davxml.escape("bad\x01byte") + "</x>").encode())
+    assert root.text == "bad\ufffdbyte"
+
+
+def test_template_slots_are_escaped_and_counted():
+    root = davxml.multistatus()
+    davxml.response(root, davxml.slot(0), {200: [davxml.element(davxml.DAV, "getetag", davxml.slot(1))]})
+    template = davxml.ResponseTemplate(root, 2)
+    xml = davxml.HEAD + template.fill(["/a&b/{0}", '"<e>"']) + davxml.TAIL
+    parsed = etree.fromstring(xml.encode())
+    assert parsed.findtext("D:response/D:href", namespaces=NS) == "/a&b/{0}"
+    assert parsed.findtext(".//D:getetag", namespaces=NS) == '"<e>"'
+    with pytest.raises(ValueError):
+        template.fill(["/only-href"])
