@@ -152,7 +152,12 @@ def check_recurrence(cal: icalendar.Calendar) -> None:
 
 
 def check_object(text: str, default_tz: str) -> CheckedObject:
-    """RFC 4791 §4.1 and our limits, for a client's object (CalDAV PUT, REST ``ical``)."""
+    """RFC 4791 §4.1 and our limits, for a client's object (CalDAV PUT, REST ``ical``).
+
+    Known malformations of real clients (``ical.QUIRKS``: ``TRIGGER:-P300S``, a byte-order mark, ...)
+    are read leniently by ``ical.parse``; the object is still stored as sent. What no repair can
+    read (a TRIGGER of ``soon``, a month 13) stays refused (tests/contract/test_quirks.py).
+    """
     cal = _parse(text)
     uid = _check_components(cal)
     for ev in ical.events(cal):
@@ -270,6 +275,27 @@ def blocks_resources(*, all_day: bool, status: str) -> bool:
     return not all_day and status != Appointment.Status.CANCELLED
 
 
+MAX_SPANS_IN_SQL = 100  # beyond this many spans the database filters by their envelope, the sweep by each
+
+
+def _overlapping(spans: list[tuple[dt.datetime, dt.datetime]], lo: dt.datetime, hi: dt.datetime) -> Q:
+    """Occurrences overlapping the spans, for a plan that does not visit every booking of the calendar.
+
+    The candidates come from the appointments' time-range index (``first_start``, ``last_end``:
+    every occurrence lies within them), so the work grows with the appointments near the spans,
+    not with the calendar's size; each span's own bounds keep the rows to the real overlaps.
+    """
+    near = (Appointment.objects.filter(first_start__lt=hi)
+            .filter(Q(last_end__gt=lo) | Q(last_end__isnull=True)).values("pk"))
+    q = Q(appointment_id__in=near, start__lt=hi, end__gt=lo)
+    if len(spans) <= MAX_SPANS_IN_SQL:
+        each = Q()
+        for s, e in spans:
+            each |= Q(start__lt=e, end__gt=s)
+        q &= each
+    return q
+
+
 def find_conflicts(spans: list[tuple[dt.datetime, dt.datetime]], resources: Iterable[Resource], *,
                    exclude: Appointment | None = None, all_day: bool = False,
                    status: str = Appointment.Status.CONFIRMED) -> list[Conflict]:
@@ -286,7 +312,7 @@ def find_conflicts(spans: list[tuple[dt.datetime, dt.datetime]], resources: Iter
     spans = sorted(spans)[:MAX_CONFLICT_SPANS]
     lo, hi = spans[0][0], max(e for _, e in spans)
     rows = (Occurrence.objects
-            .filter(start__lt=hi, end__gt=lo, appointment__deleted_at__isnull=True, appointment__all_day=False,
+            .filter(_overlapping(spans, lo, hi), appointment__deleted_at__isnull=True, appointment__all_day=False,
                     appointment__bookings__resource__in=list(resources),
                     appointment__bookings__deleted_at__isnull=True)
             .exclude(appointment__status=Appointment.Status.CANCELLED)

@@ -15,11 +15,13 @@ import contextvars
 import datetime as dt
 import functools
 import hashlib
+import re
 import zoneinfo
 from dataclasses import dataclass
 
 import icalendar
 import recurring_ical_events
+from icalendar.parser import Contentline, Contentlines
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 PRODID = "-//Terminsync//Terminsync Terminplaner//DE"
@@ -35,13 +37,93 @@ class InvalidCalendar(ValueError):
 
 
 def parse(data: str | bytes) -> icalendar.Calendar:
+    """The parsed object, read leniently where real clients are known to be sloppy (see ``QUIRKS``).
+
+    Well-formed data is parsed once; only when icalendar refuses a value (or keeps it as
+    broken) are the known malformations repaired *in the parser's copy* and parsed again.
+    The stored object always keeps the client's bytes.
+    """
+    data = without_bom(data)
     try:
         cal = icalendar.Calendar.from_ical(data)
     except Exception as exc:  # icalendar raises ValueError, KeyError, ... on bad input
-        raise InvalidCalendar(f"not parseable as iCalendar: {exc}") from exc
+        cal = _parse_repaired(data, exc)
+    else:
+        if _has_broken_values(cal):
+            cal = _parse_repaired(data, None) or cal
     if getattr(cal, "name", None) != "VCALENDAR":
         raise InvalidCalendar("the object is not a VCALENDAR")
     return cal
+
+
+def _repair_duration(value: str) -> str | None:
+    """``-P300S``, ``P1H``, ``-pt15m`` -> ``-PT300S``, ``PT1H``, ``-PT15M`` (RFC 5545 §3.3.6 wants the ``T``
+    before hours, minutes and seconds; a command-line client packaged in Debian sends ``-P300S``).
+    Without ``T`` an ``M`` means minutes: iCalendar durations have no months."""
+    m = _SLOPPY_DURATION.fullmatch(value.strip().upper())
+    if m is None or not any(m.group(i) for i in range(2, 7)):
+        return None
+    sign, weeks, days, hours, minutes, seconds = m.groups()
+    date_part = (f"{weeks}W" if weeks else "") + (f"{days}D" if days else "")
+    time_part = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if n)
+    return f"{sign}P{date_part}{'T' + time_part if time_part else ''}"
+
+
+_SLOPPY_DURATION = re.compile(r"([+-]?)P(?:(\d+)W)?(?:(\d+)D)?T?(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?")
+# Known malformations of real clients, tolerated for parsing, the index and the filters only (the stored
+# object keeps them): property name -> repair of its value (None: nothing to repair). icalendar itself
+# already reads lower-case names and values, LF line ends, blank lines and a missing VERSION; a UTF-8
+# byte-order mark is dropped before parsing, and an all-day DTEND equal to DTSTART is that one day
+# (``event_bounds``). The table of cases: tests/contract/test_quirks.py.
+QUIRKS = {"TRIGGER": _repair_duration, "DURATION": _repair_duration, "REFRESH-INTERVAL": _repair_duration}
+
+
+def without_bom(data: str | bytes) -> str | bytes:
+    """A UTF-8 byte-order mark (Outlook's exports start with one) is not part of the first line."""
+    if isinstance(data, bytes):
+        return data.removeprefix(b"\xef\xbb\xbf")
+    return data.removeprefix("\ufeff")
+
+
+def _has_broken_values(cal: icalendar.Calendar) -> bool:
+    """icalendar keeps a value it cannot read as broken in tolerant components (VEVENT)."""
+    return any(getattr(comp, "errors", None) for comp in cal.walk())
+
+
+def _repaired(data: str | bytes) -> str | None:
+    """The content lines with the known malformations repaired, or None when none was found."""
+    lines = Contentlines.from_ical(data)
+    changed = False
+    for i, line in enumerate(lines):
+        name = line.split(":", 1)[0].split(";", 1)[0].strip().upper()
+        repair = QUIRKS.get(name)
+        if repair is None:
+            continue
+        try:
+            _name, params, value = line.parts()
+        except ValueError:
+            continue
+        fixed = repair(value)
+        if fixed is not None and fixed != value:
+            lines[i] = Contentline.from_parts(name, params, fixed)
+            changed = True
+    return lines.to_ical().decode("utf-8") if changed else None
+
+
+def _parse_repaired(data: str | bytes, error: Exception | None) -> icalendar.Calendar | None:
+    """Parse again with the quirks repaired; without a repair, the first error stands."""
+    try:
+        text = _repaired(data)
+    except (ValueError, UnicodeDecodeError):
+        text = None
+    if text is None:
+        if error is not None:
+            raise InvalidCalendar(f"not parseable as iCalendar: {error}") from error
+        return None
+    try:
+        return icalendar.Calendar.from_ical(text)
+    except Exception as exc:
+        raise InvalidCalendar(f"not parseable as iCalendar: {error or exc}") from exc
 
 
 def serialize(cal: icalendar.Calendar) -> str:
@@ -101,6 +183,8 @@ def event_bounds(ev: icalendar.Event) -> tuple[dt.date, dt.date]:
     start = ev.decoded("DTSTART")
     if "DTEND" in ev:
         end = ev.decoded("DTEND")
+        if end == start and not isinstance(start, dt.datetime):
+            end = start + dt.timedelta(days=1)  # quirk: an all-day DTEND equal to DTSTART is that one day
     elif "DURATION" in ev:
         end = start + ev.decoded("DURATION")
     elif isinstance(start, dt.datetime):
