@@ -178,6 +178,7 @@ SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")  # sent as "Authoriz
 SMS_SENDER = os.environ.get("SMS_SENDER", "Terminsync")     # the "from" field (name or number)
 SMS_RATE_LIMIT = int(os.environ.get("SMS_RATE_LIMIT", "5"))  # messages per credential and hour
 SETUP_LINK_HOURS = int(os.environ.get("SETUP_LINK_HOURS", "72"))  # how long a set-up link can be started
+HISTORY_KEEP_DAYS = int(os.environ.get("HISTORY_KEEP_DAYS", "365"))  # manage.py prunehistory: appointment history
 PHONENUMBER_DEFAULT_REGION = os.environ.get("PHONENUMBER_DEFAULT_REGION", "DE")  # "0171 …" means +49 171 …
 PHONENUMBER_DB_FORMAT = "E164"
 

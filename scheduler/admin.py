@@ -3,17 +3,31 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.http import HttpResponseRedirect
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from branches.scope import BranchScopedAdmin
 
-from . import services
+from . import history_display, services
 from .admin_filters import OccursFilter
 from .exceptions import AppointmentRefused
 from .forms import AppointmentForm, ResourceForm
-from .models import CUSTOMER_FIELDS, VIEW_CUSTOMER_DATA, Appointment, AppointmentType, Change, Employee, Resource
+from .models import (
+    CUSTOMER_FIELDS,
+    VIEW_CUSTOMER_DATA,
+    Appointment,
+    AppointmentType,
+    AppointmentVersion,
+    Change,
+    Door,
+    Employee,
+    Resource,
+)
 from .planner import navigation  # noqa: F401 - the planner as first entry of this admin section
 
 
@@ -140,7 +154,7 @@ class AppointmentAdmin(BranchScopedAdmin, admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         """The write the form's dry run approved, now under the writer's locks with the form's ETag."""
         services.save_appointment(obj, source=None if change else Appointment.Source.SCHEDULER,
-                                  changed_by=request.user.get_username(), **form.write_options())
+                                  actor=_actor(request), **form.write_options())
         for warning in getattr(obj, "warnings", []):
             self.message_user(request, warning, messages.WARNING)
         if obj.has_conflict:
@@ -165,23 +179,74 @@ class AppointmentAdmin(BranchScopedAdmin, admin.ModelAdmin):
         return [str(o) for o in objs], {self.model._meta.verbose_name_plural: len(objs)}, set(), []
 
     def delete_model(self, request, obj):
-        services.delete_appointment(obj)
+        services.delete_appointment(obj, actor=_actor(request))
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            services.delete_appointment(obj)
+            services.delete_appointment(obj, actor=_actor(request))
 
     @admin.action(description=_("Ausgewählte Termine wiederherstellen"))
     def restore(self, request, queryset):
         for obj in queryset.filter(deleted_at__isnull=False):
-            services.restore_appointment(obj)
+            services.restore_appointment(obj, actor=_actor(request))
         self.message_user(request, _("Termine wiederhergestellt."), messages.SUCCESS)
 
     @admin.action(description=_("Ausgewählte Termine löschen (wiederherstellbar)"))
     def soft_delete(self, request, queryset):
         for obj in queryset.filter(deleted_at__isnull=True):
-            services.delete_appointment(obj)
+            services.delete_appointment(obj, actor=_actor(request))
         self.message_user(request, _("Termine gelöscht."), messages.SUCCESS)
+
+    # --- who changed what (issue 12) ------------------------------------------------------------------
+    def get_urls(self):
+        return [path("<path:object_id>/versions/<int:version_id>/restore/",
+                     self.admin_site.admin_view(self.restore_version_view),
+                     name="scheduler_appointment_restore_version"),
+                *super().get_urls()]
+
+    def _versions_context(self, request, object_id) -> dict:
+        obj = self.get_object(request, unquote(object_id)) if object_id else None
+        if obj is None:
+            return {}
+        return {"versions": history_display.entries(obj, request.user), "appointment_pk": obj.pk,
+                "can_restore_versions": self.has_change_permission(request, obj), "appointment_etag": obj.etag}
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The change page shows the history under the form (Zeit, Wer, Weg, Änderungen)."""
+        extra_context = {**self._versions_context(request, object_id), **(extra_context or {})}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        """The "Änderungsverlauf" page (linked from the planner) lists the writer's history first."""
+        extra_context = {**self._versions_context(request, object_id), **(extra_context or {})}
+        return super().history_view(request, object_id, extra_context)
+
+    def restore_version_view(self, request, object_id, version_id):
+        """POST "Diese Version wiederherstellen": the version written back through the writer (door admin).
+
+        Needs the change permission on this appointment, which includes the branch scope; the
+        ETag the page was drawn with is the precondition, so a phone's change meanwhile is not lost.
+        """
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        version = get_object_or_404(AppointmentVersion, pk=version_id, appointment=obj)
+        try:
+            services.restore_version(version, actor=_actor(request), if_match=request.POST.get("etag") or None)
+        except AppointmentRefused as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, _("Die Fassung vom %(when)s wurde wiederhergestellt.") % {
+                "when": history_display.when(version)}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:scheduler_appointment_change", args=[obj.pk]))
+
+
+def _actor(request) -> services.Actor:
+    return services.Actor.of_request(request, Door.ADMIN)
 
 
 @admin.register(Change)

@@ -138,6 +138,9 @@ class AppointmentForm(forms.ModelForm):
 
     # --- recurrence ---------------------------------------------------------------------------
     def _init_picker(self) -> None:
+        if "rrule" not in self.fields:  # a view-only user's form: every field is read-only, none is here
+            self.stored_picker = None
+            return
         stored = self.instance.rrule if self.instance.pk else ""
         self.stored_picker = rp.parse(stored, self.instance.timezone or "Europe/Berlin")
         if self.stored_picker is None:

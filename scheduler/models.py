@@ -384,3 +384,65 @@ class Change(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_id}@{self.revision} {self.op} {self.name}"
+
+
+class Door(models.TextChoices):
+    """Through which door a write came in (who changed what, issue 12)."""
+
+    ADMIN = "admin", _("Verwaltung")
+    PLANNER = "planner", _("Terminplaner")
+    API = "api", _("REST-API")
+    PHONE = "phone", _("Telefon (CalDAV)")
+    IMPORT = "import", _("Import")
+    SYSTEM = "system", _("System")
+
+
+class AppointmentVersion(models.Model):
+    """One entry of an appointment's history: who wrote it through which door, what changed, and the result.
+
+    Written by ``scheduler.services`` in the transaction of the write itself (``scheduler.history``
+    builds the rows). ``snapshot`` is the appointment *after* the write (the stored iCalendar
+    object, the booked resources, the modelled customer and type), enough to write that version
+    back through the writer; ``changes`` is the field-level difference to the version before.
+    Both hold customer data, so they are shown only as the appointment itself is (V1).
+    """
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("angelegt")
+        CHANGED = "changed", _("geändert")
+        DELETED = "deleted", _("gelöscht")
+        RESTORED = "restored", _("wiederhergestellt")
+
+    appointment = models.ForeignKey(
+        Appointment, verbose_name=_("Termin"), on_delete=models.CASCADE, related_name="versions",
+    )
+    at = models.DateTimeField(_("Zeit"), db_index=True)
+    action = models.CharField(_("Aktion"), max_length=10, choices=Action.choices)
+    door = models.CharField(_("Weg"), max_length=10, choices=Door.choices, default=Door.SYSTEM)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("Benutzer"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    credential = models.ForeignKey(
+        "servicecreds.ServiceCredential", verbose_name=_("Servicezugang"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    # The name as it was at the write: still readable after the login or credential is deleted.
+    actor_name = models.CharField(_("Wer"), max_length=150, blank=True)
+    device = models.CharField(_("Gerät"), max_length=300, blank=True)
+    changes = models.JSONField(_("Änderungen"), default=list)
+    snapshot = models.JSONField(_("Fassung"), default=dict)
+    # The version this one was restored from, if it was a "Diese Version wiederherstellen".
+    restored_from = models.ForeignKey(
+        "self", verbose_name=_("wiederhergestellt aus"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("Terminversion")
+        verbose_name_plural = _("Änderungsverlauf")
+        ordering = ["appointment", "pk"]
+        indexes = [models.Index(fields=["appointment", "at"], name="version_by_appt")]
+
+    def __str__(self) -> str:
+        return f"{self.appointment_id}#{self.pk} {self.action} {self.door}"

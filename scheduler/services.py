@@ -13,6 +13,10 @@ again under them: a check made before the lock would judge a version that may
 already be gone. The database backs the UID rule with a unique index on active
 bookings, so no interleaving can make a duplicate.
 
+Every write also appends the appointment's history (``scheduler.history``: who, through which
+door, what changed, the version written) in the same transaction. A door says who it is with an
+``Actor``; a write without one is recorded as "system".
+
 Refusals are the exceptions of ``scheduler.exceptions``; doors translate them.
 """
 
@@ -32,7 +36,7 @@ from django.utils.translation import gettext as _
 
 from branches.models import Branch
 
-from . import contract, ical, preconditions, redaction
+from . import contract, history, ical, preconditions, redaction
 from .exceptions import (
     AlreadyExists,
     BookingConflict,
@@ -42,7 +46,8 @@ from .exceptions import (
     UidChanged,
     UidConflict,
 )
-from .models import Appointment, Booking, Change, Occurrence, Resource
+from .history import Actor  # the doors' way to say who writes: ``services.Actor``
+from .models import Appointment, AppointmentType, AppointmentVersion, Booking, Change, Occurrence, Resource
 
 IfMatch = str | preconditions.EntityTags | None  # a header as sent, or parsed
 # What a write does when it would double-book a resource (P2).
@@ -51,13 +56,27 @@ REFUSE, FLAG = "refuse", "flag"
 
 @dataclass
 class WriteOptions:
-    """How a door writes: its precondition, conflict handling and who it is (for the record)."""
+    """How a door writes: its precondition, conflict handling and who it is (for the record).
+
+    ``changed_by`` is the appointment's "zuletzt geändert von" text; without it the actor's is used.
+    """
 
     if_match: str | preconditions.EntityTags | None = None
     on_conflict: str = FLAG
     changed_by: str = ""
     source: str | None = None
     names: dict[int, str] = field(default_factory=dict)
+    actor: Actor | None = None
+    restored_from: AppointmentVersion | None = None
+
+    @property
+    def who(self) -> str:
+        return _who(self.changed_by, self.actor)
+
+
+def _who(changed_by: str, actor: Actor | None) -> str:
+    """The "zuletzt geändert von" text: as a door gave it, else the actor's (empty: keep the old one)."""
+    return (changed_by or (actor.changed_by if actor else ""))[:150]
 
 
 def _fields_of(appt: Appointment) -> ical.Fields:
@@ -232,13 +251,16 @@ def object_name_for(appt: Appointment, resource: Resource) -> str:
 def _save(appt: Appointment, resources: list[Resource] | None, ical_text: str | None,
           opts: WriteOptions) -> Appointment:
     creating = appt.pk is None
-    before = set() if creating else _active_resource_ids(appt.pk)
-    locked = _lock_resources(before | {r.pk for r in resources or []})
+    before_ids = set() if creating else _active_resource_ids(appt.pk)
+    locked = _lock_resources(before_ids | {r.pk for r in resources or []})
+    before = None  # the version being replaced, for the history
     if creating:
         if preconditions.parse(opts.if_match) is not None:
             raise DoesNotExist()
     else:
-        appt.ical = _relock(appt, opts.if_match).ical
+        current = _relock(appt, opts.if_match)
+        appt.ical = current.ical
+        before = history.snapshot(current, [locked[rid] for rid in before_ids if rid in locked])
     if opts.source:
         appt.source = opts.source
     cal = _apply_content(appt, ical_text, creating)
@@ -251,14 +273,17 @@ def _save(appt: Appointment, resources: list[Resource] | None, ical_text: str | 
     idx = _index(appt, cal)
     _redact(appt, resources)
     _judge_conflicts(appt, idx, resources, opts.on_conflict)
-    if opts.changed_by:
-        appt.changed_by = opts.changed_by[:150]
+    if opts.who:
+        appt.changed_by = opts.who
     appt.save()
     write_occurrences(appt, idx, replace=not creating)
     by_id = {r.pk: r for r in resources}
     entries = _sync_bookings(appt, old, by_id, opts.names)
     if appt.deleted_at is None:
         _log(by_id, entries)
+    history.record(appt, action=AppointmentVersion.Action.CREATED if creating else AppointmentVersion.Action.CHANGED,
+                   actor=opts.actor, before=before, after=history.snapshot(appt, resources),
+                   restored_from=opts.restored_from)
     return appt
 
 
@@ -272,6 +297,7 @@ def save_appointment(
     if_match: IfMatch = None,
     on_conflict: str = FLAG,
     changed_by: str = "",
+    actor: Actor | None = None,
 ) -> Appointment:
     """Create or update ``appt`` and its bookings, and log the change per resource.
 
@@ -282,15 +308,21 @@ def save_appointment(
     - ``resources`` None keeps the current bookings; otherwise it is the full new
       set: added resources get a "created", removed ones a "deleted" entry;
     - ``if_match`` is compared with the row re-read under the lock;
-    - ``on_conflict``: ``REFUSE`` raises ``BookingConflict``, ``FLAG`` stores and flags.
+    - ``on_conflict``: ``REFUSE`` raises ``BookingConflict``, ``FLAG`` stores and flags;
+    - ``actor``: who writes through which door, for the history (None: "system").
 
     The returned appointment carries ``warnings`` (sentences) and ``conflicts``.
     """
     opts = WriteOptions(if_match=if_match, on_conflict=on_conflict, changed_by=changed_by, source=source,
-                        names=names or {})
+                        names=names or {}, actor=actor)
+    return _write(appt, None if resources is None else list(resources), ical_text, opts)
+
+
+def _write(appt: Appointment, resources: list[Resource] | None, ical_text: str | None,
+           opts: WriteOptions) -> Appointment:
     try:
         with transaction.atomic():
-            return _save(appt, None if resources is None else list(resources), ical_text, opts)
+            return _save(appt, resources, ical_text, opts)
     except IntegrityError as exc:  # the unique indexes on bookings: a concurrent writer won
         if appt.pk and not Appointment.objects.filter(pk=appt.pk).exists():
             appt.pk = None
@@ -318,22 +350,23 @@ def check_write(appt: Appointment, **kwargs: Any) -> Appointment:
 
 def create_appointment(*, branch: Branch, resources: Iterable[Resource], source: str = Appointment.Source.SCHEDULER,
                        ical_text: str | None = None, names: dict[int, str] | None = None,
-                       on_conflict: str = FLAG, changed_by: str = "", **fields: Any) -> Appointment:
+                       on_conflict: str = FLAG, changed_by: str = "", actor: Actor | None = None,
+                       **fields: Any) -> Appointment:
     """A new appointment from modelled fields or from an iCalendar object."""
     appt = Appointment(branch=branch, **fields)
     if ical_text is not None and not fields.get("timezone"):
         appt.timezone = branch.timezone
     try:
         return save_appointment(appt, resources=resources, ical_text=ical_text, source=source, names=names,
-                                on_conflict=on_conflict, changed_by=changed_by)
+                                on_conflict=on_conflict, changed_by=changed_by, actor=actor)
     except Exception:
         appt.pk = None  # the transaction was rolled back: nothing of it exists
         raise
 
 
 def store_object(resource: Resource, name: str, text: str, *, branch: Branch, if_match: IfMatch = None,
-                 if_none_match: IfMatch = None,
-                 on_conflict: str = FLAG, changed_by: str = "") -> tuple[Appointment, bool]:
+                 if_none_match: IfMatch = None, on_conflict: str = FLAG, changed_by: str = "",
+                 actor: Actor | None = None) -> tuple[Appointment, bool]:
     """A client PUTs ``text`` under ``name`` in ``resource``'s calendar (RFC 4791 §5.3.2).
 
     The object name is looked up under the calendar's lock, so If-None-Match,
@@ -349,16 +382,17 @@ def store_object(resource: Resource, name: str, text: str, *, branch: Branch, if
             if tags is not None and tags.matches_weakly(booking.appointment.etag):
                 raise AlreadyExists()
             return save_appointment(booking.appointment, ical_text=text, if_match=if_match,
-                                    on_conflict=on_conflict, changed_by=changed_by), False
+                                    on_conflict=on_conflict, changed_by=changed_by, actor=actor), False
         if preconditions.parse(if_match) is not None:
             raise DoesNotExist()
         return create_appointment(branch=branch, resources=[resource], source=Appointment.Source.PHONE,
                                   ical_text=text, names={resource.pk: name}, on_conflict=on_conflict,
-                                  changed_by=changed_by), True
+                                  changed_by=changed_by, actor=actor), True
 
 
 @transaction.atomic
-def delete_appointment(appt: Appointment, *, if_match: IfMatch = None, changed_by: str = "") -> None:
+def delete_appointment(appt: Appointment, *, if_match: IfMatch = None, changed_by: str = "",
+                       actor: Actor | None = None) -> None:
     """Soft-delete (S7): gone from every calendar, kept for restore.
 
     Its bookings are marked with the same instant, so a restore knows which to
@@ -376,9 +410,13 @@ def delete_appointment(appt: Appointment, *, if_match: IfMatch = None, changed_b
     bookings = list(current.bookings.filter(deleted_at__isnull=True).select_related("resource"))
     Booking.objects.filter(pk__in=[b.pk for b in bookings]).update(deleted_at=now)
     appt.deleted_at = current.deleted_at = now
-    Appointment.objects.filter(pk=appt.pk).update(deleted_at=now, changed_by=changed_by[:150] or current.changed_by)
+    Appointment.objects.filter(pk=appt.pk).update(deleted_at=now,
+                                                  changed_by=_who(changed_by, actor) or current.changed_by)
     _log({b.resource_id: b.resource for b in bookings},
          [(b.resource_id, current, b.name, Change.Op.DELETED) for b in bookings])
+    last = history.snapshot(current, [b.resource for b in bookings])
+    history.record(current, action=AppointmentVersion.Action.DELETED, actor=actor, before=last,
+                   after={**last, "deleted": True})
 
 
 @transaction.atomic
@@ -394,7 +432,7 @@ def announce_privacy_change(resources: Iterable[Resource]) -> None:
 
 
 @transaction.atomic
-def restore_appointment(appt: Appointment) -> None:
+def restore_appointment(appt: Appointment, *, actor: Actor | None = None) -> None:
     """Undo a soft deletion: the appointment reappears in the calendars it booked.
 
     The bookings removed together with the appointment (same instant) come back,
@@ -413,27 +451,101 @@ def restore_appointment(appt: Appointment) -> None:
                 raise UidConflict(href=b.name, resource=b.resource)
             b.deleted_at, b.uid = None, current.uid
             b.save(update_fields=["deleted_at", "uid"])
-    appt.deleted_at = None
-    Appointment.objects.filter(pk=appt.pk).update(deleted_at=None)
+    appt.deleted_at = current.deleted_at = None
+    Appointment.objects.filter(pk=appt.pk).update(deleted_at=None,
+                                                  changed_by=_who("", actor) or current.changed_by)
     _log({b.resource_id: b.resource for b in bookings},
          [(b.resource_id, current, b.name, Change.Op.CREATED) for b in bookings])
+    now = history.snapshot(current, [b.resource for b in bookings])
+    history.record(current, action=AppointmentVersion.Action.RESTORED, actor=actor, before={**now, "deleted": True},
+                   after=now)
 
 
 @transaction.atomic
-def remove_booking(booking: Booking, *, if_match: IfMatch = None, changed_by: str = "") -> None:
+def remove_booking(booking: Booking, *, if_match: IfMatch = None, changed_by: str = "",
+                   actor: Actor | None = None) -> None:
     """A client deleted the object from one calendar: drop that booking only (S7).
 
     The appointment stays booked on its other resources; when no booking is
-    left it is soft-deleted, so the scheduler can still restore it.
+    left it is soft-deleted, so the scheduler can still restore it. A room left
+    means a new room list in what colleagues' phones receive (V1): rebuilt here.
     """
-    _lock_resources([booking.resource_id])
+    _lock_resources(_active_resource_ids(booking.appointment_id) | {booking.resource_id})
     current = Booking.objects.select_related("resource").filter(pk=booking.pk, deleted_at__isnull=True).first()
     appt = Appointment.objects.select_for_update().filter(pk=booking.appointment_id, deleted_at__isnull=True).first()
     if current is None or appt is None:
         raise DoesNotExist()
     check_if_match(appt, if_match)
+    active = list(appt.bookings.filter(deleted_at__isnull=True).select_related("resource"))
     now = timezone.now()
     Booking.objects.filter(pk=current.pk).update(deleted_at=now)
     _log({current.resource_id: current.resource}, [(current.resource_id, appt, current.name, Change.Op.DELETED)])
-    if not appt.bookings.filter(deleted_at__isnull=True).exists():
-        Appointment.objects.filter(pk=appt.pk).update(deleted_at=now, changed_by=changed_by[:150] or appt.changed_by)
+    left = [b for b in active if b.pk != current.pk]
+    before = history.snapshot(appt, [b.resource for b in active])
+    who = _who(changed_by, actor) or appt.changed_by
+    if left:
+        Appointment.objects.filter(pk=appt.pk).update(changed_by=who)
+        _rebuild_redactions(appt, left)
+        history.record(appt, action=AppointmentVersion.Action.CHANGED, actor=actor, before=before,
+                       after=history.snapshot(appt, [b.resource for b in left]))
+        return
+    Appointment.objects.filter(pk=appt.pk).update(deleted_at=now, changed_by=who)
+    history.record(appt, action=AppointmentVersion.Action.DELETED, actor=actor, before=before,
+                   after={**before, "deleted": True})
+
+
+@transaction.atomic
+def restore_version(version: AppointmentVersion, *, actor: Actor | None = None, if_match: IfMatch = None,
+                    on_conflict: str = FLAG) -> Appointment:
+    """"Diese Version wiederherstellen": write an earlier version back, as a new write of ``actor``.
+
+    The version's stored object, resources, type and customer go through the writer like any edit
+    (If-Match against the current version, the contract, a new history entry pointing at the version,
+    the change log), so phones receive it at their next sync. A deleted appointment is restored first.
+    A resource or type deleted since is left out. A double booking is stored and flagged by default:
+    an earlier state is put back, not a new booking made.
+    """
+    appt = Appointment.objects.select_related("branch").get(pk=version.appointment_id)
+    if appt.deleted_at is not None:
+        check_if_match(appt, if_match)
+        restore_appointment(appt, actor=actor)
+        appt.refresh_from_db()
+    old = history.restorable(version, appt.ical)
+    appt.appointment_type = AppointmentType.objects.filter(pk=old.appointment_type_id, branch=appt.branch).first()
+    for name, value in old.customer.items():
+        setattr(appt, name, value)
+    resources = list(Resource.objects.filter(pk__in=old.resource_ids).order_by("pk"))
+    opts = WriteOptions(if_match=if_match, on_conflict=on_conflict, actor=actor, restored_from=version)
+    return _write(appt, resources, old.ical, opts)
+
+
+@transaction.atomic
+def refresh_redactions(appointment_ids: Iterable[int]) -> int:
+    """Rebuild what colleagues' phones receive after a name they show changed (a type's, a room's).
+
+    The stored object is untouched (no history entry: the appointment did not change), but the
+    redacted objects carry those names, so their bytes and ETags change: each booking whose
+    redacted ETag changed is logged as modified, and phones syncing by token fetch it again.
+    Returns the number of appointments whose redacted objects changed.
+    """
+    ids = sorted(set(appointment_ids))
+    _lock_resources(Booking.objects.active().filter(appointment_id__in=ids).values_list("resource_id", flat=True))
+    changed = 0
+    for appt in (Appointment.objects.select_for_update(of=("self",)).select_related("appointment_type")
+                 .filter(pk__in=ids, deleted_at__isnull=True).order_by("pk")):
+        bookings = list(appt.bookings.filter(deleted_at__isnull=True).select_related("resource"))
+        changed += _rebuild_redactions(appt, bookings)
+    return changed
+
+
+def _rebuild_redactions(appt: Appointment, bookings: list[Booking]) -> bool:
+    """Redact ``appt`` again for its active ``bookings`` (rows locked); log them as modified if that changed."""
+    etags = (appt.etag_no_customer, appt.etag_busy)
+    _redact(appt, [b.resource for b in bookings])
+    if (appt.etag_no_customer, appt.etag_busy) == etags:
+        return False
+    Appointment.objects.filter(pk=appt.pk).update(
+        ical_no_customer=appt.ical_no_customer, etag_no_customer=appt.etag_no_customer,
+        ical_busy=appt.ical_busy, etag_busy=appt.etag_busy)
+    _log({}, [(b.resource_id, appt, b.name, Change.Op.MODIFIED) for b in bookings])
+    return True

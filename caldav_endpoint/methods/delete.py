@@ -21,5 +21,5 @@ def handle(ctx: DavContext) -> HttpResponse:
     if booking is None:
         raise DavError(404, message="no such object")
     services.remove_booking(booking, if_match=ctx.request.META.get("HTTP_IF_MATCH"),
-                            changed_by=f"CalDAV: {ctx.credential.username}")
+                            actor=services.Actor.of_phone(ctx.credential, ctx.request.META.get("HTTP_USER_AGENT", "")))
     return HttpResponse(status=204)

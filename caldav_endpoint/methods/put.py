@@ -56,7 +56,8 @@ def handle(ctx: DavContext) -> HttpResponse:
     appt, created = services.store_object(
         t.resource, t.name, read_object(ctx), branch=ctx.credential.branch,
         if_match=ctx.request.META.get("HTTP_IF_MATCH"), if_none_match=ctx.request.META.get("HTTP_IF_NONE_MATCH"),
-        on_conflict=conflict_policy(ctx), changed_by=f"CalDAV: {ctx.credential.username}")
+        on_conflict=conflict_policy(ctx),
+        actor=services.Actor.of_phone(ctx.credential, ctx.request.META.get("HTTP_USER_AGENT", "")))
     resp = HttpResponse(status=201 if created else 204)
     resp["ETag"] = f'"{appt.etag}"'
     return resp

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from branches.models import Branch
 
 from .. import contract, services
-from ..models import CUSTOMER_FIELDS, VIEW_CUSTOMER_DATA, Appointment, Employee, Resource
+from ..models import CUSTOMER_FIELDS, VIEW_CUSTOMER_DATA, Appointment, Door, Employee, Resource
 
 
 class BranchSerializer(serializers.ModelSerializer):
@@ -41,12 +41,19 @@ class ResourceSerializer(serializers.ModelSerializer):
         return attrs
 
 
+def api_actor(request) -> services.Actor:
+    """The API door's actor: the token's (or session's) user and the calling client."""
+    return services.Actor.of_request(request, Door.API)
+
+
 class AppointmentSerializer(serializers.ModelSerializer):
     """Types and shapes only: what an appointment may be is the contract's, checked by the writer.
 
     Refusals (``scheduler.exceptions``) become RFC 9457 problems in ``scheduler.api.errors``.
     The customer fields exist only for users with "Kundendaten sehen" (V1): without it they are
-    neither shown nor written. An empty title becomes "type – customer" in the writer.
+    neither shown nor written, and ``?include=ical`` returns the object without customer data
+    (the text a colleague's phone gets at "Ohne Kundendaten"). An empty title becomes
+    "type – customer" in the writer.
     """
 
     resources = serializers.PrimaryKeyRelatedField(many=True, queryset=Resource.objects.all(), required=True)
@@ -84,6 +91,8 @@ class AppointmentSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if not (request and request.query_params.get("include") == "ical"):
             data.pop("ical", None)
+        elif "customer_name" not in self.fields:
+            data["ical"] = instance.ical_no_customer  # the stored object carries the customer (title, notes)
         if "customer_name" not in self.fields and instance.customer_name and \
                 instance.title == contract.default_title(instance.appointment_type, instance.customer_name):
             data["title"] = contract.default_title(instance.appointment_type, "")  # the writer put the customer there
@@ -113,7 +122,7 @@ class AppointmentSerializer(serializers.ModelSerializer):
             appt, resources=resources, ical_text=ical_text, if_match=if_match,
             source=Appointment.Source.API if appt.pk is None else None,
             on_conflict=services.FLAG if allow_conflict else services.REFUSE,
-            changed_by=f"API: {request.user.get_username()}" if request else "API")
+            changed_by="" if request else "API", actor=api_actor(request) if request else None)
 
     def create(self, validated):
         branch = validated.get("branch")

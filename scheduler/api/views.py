@@ -161,11 +161,11 @@ class AppointmentViewSet(BranchScoped, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.delete_appointment(instance, if_match=self.request.headers.get("If-Match"),
-                                    changed_by=f"API: {self.request.user.get_username()}")
+                                    actor=serializers.api_actor(self.request))
 
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         appt = self.get_object()
-        services.restore_appointment(appt)
+        services.restore_appointment(appt, actor=serializers.api_actor(request))
         appt.refresh_from_db()
         return self._etag_response(Response(self.get_serializer(appt).data), appt)

@@ -1,26 +1,27 @@
-"""The planner's writes: create, move/resize, delete. Each one goes through ``scheduler.services``.
+"""The planner's writes: create, move/resize, delete, restore a version. Each goes through ``scheduler.services``.
 
 A move carries the ETag the planner drew the appointment with (If-Match, compared under the
 writer's lock): when a phone changed it meanwhile, the writer refuses with 412 and the planner
 reloads. A write that would double-book is first refused (409 with the conflicts); the planner
-asks, and resends with ``allow_conflict`` to store it flagged.
+asks, and resends with ``allow_conflict`` to store it flagged. Every write names the planner as its
+door and the logged-in user as its actor, for the appointment's history.
 """
 
 from __future__ import annotations
 
 import json
 
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from scheduler import series, services
 from scheduler.api.errors import problem
 from scheduler.exceptions import AppointmentRefused
-from scheduler.models import Appointment, Resource
+from scheduler.models import Appointment, AppointmentVersion, Door, Resource
 
 from . import access
-from .forms import INSTANCE, SERIES, CreateForm, DeleteForm, MoveForm
+from .forms import INSTANCE, SERIES, CreateForm, DeleteForm, MoveForm, RestoreForm
 
 
 def _body(request: HttpRequest) -> dict:
@@ -46,6 +47,10 @@ def _refused(exc: AppointmentRefused) -> JsonResponse:
     return JsonResponse(response.data, status=response.status_code)
 
 
+def _actor(request: HttpRequest) -> services.Actor:
+    return services.Actor.of_request(request, Door.PLANNER)
+
+
 def _saved(appt: Appointment, status: int = 200) -> JsonResponse:
     return JsonResponse({"appointment": appt.pk, "etag": appt.etag, "conflict": appt.has_conflict,
                          "warnings": [str(w) for w in getattr(appt, "warnings", [])]}, status=status)
@@ -61,7 +66,7 @@ def create(request: HttpRequest) -> JsonResponse:
     try:
         appt = services.create_appointment(
             branch=branch, resources=form.cleaned_data["resources"], on_conflict=form.on_conflict(),
-            changed_by=request.user.get_username(), source=Appointment.Source.SCHEDULER, **form.appointment_fields())
+            actor=_actor(request), source=Appointment.Source.SCHEDULER, **form.appointment_fields())
     except AppointmentRefused as exc:
         return _refused(exc)
     return _saved(appt, status=201)
@@ -82,8 +87,8 @@ def move(request: HttpRequest, pk: int) -> JsonResponse:
                                    "verschieben Sie die ganze Serie in die andere Spalte."), "to_resource")
     try:
         resources = _resources_after(appt, form.column_change())
-        write = {"if_match": data["etag"], "on_conflict": form.on_conflict(),
-                 "changed_by": request.user.get_username(), "resources": resources}
+        write = {"if_match": data["etag"], "on_conflict": form.on_conflict(), "actor": _actor(request),
+                 "resources": resources}
         if scope == INSTANCE:
             text = series.move_instance(appt.ical, occurrence_start=data["occurrence"], start=data["start"],
                                         end=data["end"], tzname=appt.timezone or appt.branch.timezone,
@@ -131,8 +136,26 @@ def delete(request: HttpRequest, pk: int) -> JsonResponse:
     if not form.is_valid():
         return _form_error(form)
     try:
-        services.delete_appointment(appt, if_match=form.cleaned_data["etag"], changed_by=request.user.get_username())
+        services.delete_appointment(appt, if_match=form.cleaned_data["etag"], actor=_actor(request))
     except AppointmentRefused as exc:
         return _refused(exc)
     return JsonResponse({"appointment": appt.pk, "deleted": True})
+
+
+@require_POST
+def restore_version(request: HttpRequest, pk: int, version_id: int) -> JsonResponse:
+    """"Diese Version wiederherstellen" from the popover: the change permission, the branch scope and the
+    ETag the grid was drawn with, like a move; the version is written back as a new entry (door planner)."""
+    appt = access.appointment_or_404(request, pk, access.CHANGE)
+    form = RestoreForm(_body(request))
+    if not form.is_valid():
+        return _form_error(form)
+    version = AppointmentVersion.objects.filter(pk=version_id, appointment=appt).first()
+    if version is None:
+        raise Http404
+    try:
+        appt = services.restore_version(version, actor=_actor(request), if_match=form.cleaned_data["etag"])
+    except AppointmentRefused as exc:
+        return _refused(exc)
+    return _saved(appt)
 

@@ -108,3 +108,7 @@ class MoveForm(PlannerForm):
 
 class DeleteForm(forms.Form):
     etag = forms.CharField(max_length=64)
+
+
+class RestoreForm(DeleteForm):
+    """"Diese Version wiederherstellen": like a delete, only the ETag the planner drew the appointment with."""

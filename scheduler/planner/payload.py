@@ -13,6 +13,7 @@ import zoneinfo
 from django.urls import reverse
 from django.utils.formats import date_format, time_format
 
+from scheduler.history_display import Entry
 from scheduler.models import Appointment, Resource
 from scheduler.selectors import PlannerConflict, PlannerEntry, PlannerFeed
 
@@ -88,3 +89,11 @@ def feed_json(feed: PlannerFeed, tz: zoneinfo.ZoneInfo) -> dict:
     urls = {page: reverse(f"admin:scheduler_appointment_{page}", args=[0]) for page in ("change", "history")}
     return {"events": [event_json(e, feed, tz, conflicted, colors, urls) for e in feed.entries if e.resource_ids],
             "conflicts": [conflict_json(c, tz) for c in feed.conflicts]}
+
+
+def versions_json(appt: Appointment, entries: list[Entry], restore_url: str | None) -> dict:
+    """The popover's short history: newest first; ``restoreUrl`` only where the user may restore."""
+    return {"appointment": appt.pk, "etag": appt.etag, "versions": [
+        {"id": e.pk, "at": e.at, "who": e.who, "door": e.door, "action": e.action, "summary": e.summary,
+         "restoreUrl": restore_url.replace("/0/", f"/{e.pk}/") if restore_url and e.restorable else None}
+        for e in entries]}

@@ -14,4 +14,7 @@ urlpatterns = [
     path("appointments/", guard(actions.create), name="create"),
     path("appointments/<int:pk>/move/", guard(actions.move), name="move"),
     path("appointments/<int:pk>/delete/", guard(actions.delete), name="delete"),
+    path("appointments/<int:pk>/versions/", guard(views.versions), name="versions"),
+    path("appointments/<int:pk>/versions/<int:version_id>/restore/", guard(actions.restore_version),
+         name="restore_version"),
 ]

@@ -14,13 +14,15 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from scheduler import history_display
 from scheduler.selectors import planner_feed, planner_resources
 
 from . import access
 from .forms import DURATIONS
-from .payload import feed_json, resource_json
+from .payload import feed_json, resource_json, versions_json
 
 MAX_DAYS = 42  # the widest range the feed answers (six weeks)
+POPOVER_VERSIONS = 5  # the popover's short list; the full table is on the appointment's page
 
 
 def _texts() -> dict[str, str]:
@@ -44,6 +46,9 @@ def _texts() -> dict[str, str]:
         "resources": _("Ressourcen"), "status": _("Status"), "source": _("Herkunft"), "place": _("Ort"),
         "notes": _("Notizen"), "changedBy": _("zuletzt geändert von"), "series": _("Serie"),
         "minutes": _("Min."), "conflict": _("Doppelbuchung"),
+        "versions": _("Änderungen"), "restoreVersion": _("Diese Version wiederherstellen"),
+        "restoreQuestion": _("Diese Version wiederherstellen? Der Termin wird auf diesen Stand zurückgesetzt."),
+        "restored": _("Version wiederhergestellt."),
     }
 
 
@@ -62,6 +67,7 @@ def page(request: HttpRequest) -> HttpResponse:
         context["config"] = {
             "branch": branch.pk, "feedUrl": reverse("planner:feed"), "createUrl": reverse("planner:create"),
             "moveUrl": reverse("planner:move", args=[0]), "deleteUrl": reverse("planner:delete", args=[0]),
+            "versionsUrl": reverse("planner:versions", args=[0]),
             "csrfToken": get_token(request), "locale": get_language() or "de",
             "date": request.GET.get("date") or now.date().isoformat(), "view": request.GET.get("view") or "workWeek",
             "opens": branch.opens.strftime("%H:%M:%S"), "closes": branch.closes.strftime("%H:%M:%S"),
@@ -91,3 +97,12 @@ def feed(request: HttpRequest) -> JsonResponse:
     start = dt.datetime.combine(first, dt.time(0), tzinfo=tz)
     end = dt.datetime.combine(last, dt.time(0), tzinfo=tz)
     return JsonResponse(feed_json(planner_feed(branch, start, end), tz))
+
+
+def versions(request: HttpRequest, pk: int) -> JsonResponse:
+    """GET: the popover's short history of one appointment (newest first), as the user may see it."""
+    appt = access.appointment_or_404(request, pk, access.VIEW)
+    restore_url = (reverse("planner:restore_version", args=[appt.pk, 0])
+                   if request.user.has_perm(access.CHANGE) else None)
+    entries = history_display.entries(appt, request.user, limit=POPOVER_VERSIONS)
+    return JsonResponse(versions_json(appt, entries, restore_url))

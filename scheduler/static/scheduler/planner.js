@@ -217,12 +217,53 @@
     $("planner-popover-edit").href = p.changeUrl;
     $("planner-popover-history").href = p.historyUrl;
     $("planner-popover-delete").hidden = !config.canDelete;
+    loadVersions(p);
     const box = $("planner-popover");
     const rect = info.el.getBoundingClientRect();
     box.hidden = false;
     const left = Math.min(rect.right + 8 + window.scrollX, window.scrollX + document.documentElement.clientWidth - box.offsetWidth - 8);
     box.style.left = `${Math.max(8, left)}px`;
     box.style.top = `${rect.top + window.scrollY}px`;
+  }
+
+  /** Who changed what (issue 12): the newest entries under the details, each with "restore" where allowed. */
+  function versionsBox() {
+    let box = $("planner-popover-versions");
+    if (!box) {
+      box = el("section", { id: "planner-popover-versions", class: "planner-versions" });
+      $("planner-popover-details").after(box);
+    }
+    return box;
+  }
+
+  async function loadVersions(p) {
+    const box = versionsBox();
+    box.replaceChildren();
+    const response = await fetch(urlFor(config.versionsUrl, p.appointment), { credentials: "same-origin" });
+    if (!response.ok || !shown || shown.extendedProps.appointment !== p.appointment) return;
+    const data = await response.json();
+    if (!data.versions.length) return;
+    const items = data.versions.map((v) => {
+      const item = el("li", { class: "planner-version", "data-version": v.id });
+      item.append(el("span", { class: "planner-version-when" }, `${v.at} · ${v.who} · ${v.door}`),
+        el("span", { class: "planner-version-what" }, v.summary));
+      if (v.restoreUrl) {
+        const button = el("button", { type: "button", class: "planner-version-restore" }, T.restoreVersion);
+        button.addEventListener("click", () => restoreVersion(p, v));
+        item.append(button);
+      }
+      return item;
+    });
+    box.replaceChildren(el("h4", {}, T.versions), el("ul", {}, undefined));
+    box.querySelector("ul").replaceChildren(...items);
+  }
+
+  async function restoreVersion(p, version) {
+    const sure = await ask(T.restoreQuestion, [`${version.at} · ${version.who} · ${version.summary}`],
+      [{ label: T.restoreVersion, value: true }, { label: T.cancel, value: false }]);
+    if (!sure) return;
+    closePopover();
+    await send(version.restoreUrl, { etag: p.etag }, null, T.restored);
   }
 
   function closePopover() {
