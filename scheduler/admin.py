@@ -15,6 +15,7 @@ from branches.scope import BranchScopedAdmin
 
 from . import history_display, services
 from .admin_filters import OccursFilter
+from .admin_import import CalendarImportMixin
 from .exceptions import AppointmentRefused
 from .forms import AppointmentForm, ResourceForm
 from .models import (
@@ -40,13 +41,13 @@ class EmployeeAdmin(BranchScopedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Resource)
-class ResourceAdmin(BranchScopedAdmin, admin.ModelAdmin):
+class ResourceAdmin(CalendarImportMixin, BranchScopedAdmin, admin.ModelAdmin):
     form = ResourceForm
     list_display = ["name", "kind", "branch", "employee", "sync_allowed", "privacy", "has_legacy_id", "active", "slug"]
     list_filter = ["branch", "kind", "sync_allowed", "active"]
     search_fields = ["name", "slug", "employee__display_name"]
     readonly_fields = ["slug", "sync_revision"]
-    actions = ["clear_legacy_calendar_id"]
+    actions = ["clear_legacy_calendar_id", "import_calendar"]  # the import: scheduler.admin_import
 
     @admin.display(boolean=True, description=_("Google-ID gesetzt"))
     def has_legacy_id(self, obj: Resource) -> bool:
