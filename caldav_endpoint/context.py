@@ -16,7 +16,7 @@ from django.utils.encoding import repercent_broken_unicode
 
 from scheduler.models import Resource
 from scheduler.selectors import CalendarObject
-from servicecreds import access, urls_for
+from servicecreds import access, decision_cache, urls_for
 from servicecreds.models import ServiceCredential
 
 from .errors import DavError
@@ -84,8 +84,14 @@ class DavContext:
 
     @cached_property
     def calendars(self) -> list[Resource]:
-        """The credential's calendars in listing order (own calendar first), once per request."""
-        return access.visible_resources(self.credential)
+        """The credential's calendars in listing order (own calendar first), once per request.
+
+        From the cached inputs of the rule (``decision_cache``); their change counters (ctag,
+        sync token) are read fresh, one query for all of them.
+        """
+        calendars = decision_cache.visible_resources(self.credential)
+        decision_cache.load_counters(calendars)
+        return calendars
 
     def calendar_target(self, resource: Resource, decision: access.Decision) -> Target:
         return Target(CALENDAR, self.calendar_path(resource), resource=resource, decision=decision)
@@ -161,11 +167,13 @@ def resolve(path: str, credential: ServiceCredential) -> Target:
         return Target(PRINCIPAL, urls_for.principal_path(credential))
     if len(rest) == 1:
         return Target(HOME, urls_for.home_path(credential))
-    resource = Resource.objects.select_related("branch", "employee").filter(slug=rest[1]).first()
+    # the calendars this credential sees (cached inputs, the rule applied now): anything else is 404
+    resource = next((r for r in decision_cache.visible_resources(credential) if r.slug == rest[1]), None)
     decision = access.resource_decision(credential, resource) if resource else None
     if not decision:
         raise DavError(404, message="not found")
     if len(rest) == 2:
+        decision_cache.load_counters([resource])  # the ctag and sync token: one indexed read
         return Target(CALENDAR, urls_for.calendar_path(credential, resource), resource=resource,
                       decision=decision)
     if len(rest) == 3:

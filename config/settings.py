@@ -88,7 +88,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Concurrent writers (gunicorn workers, a phone and the admin at once): WAL lets readers go on
     # while one writes; IMMEDIATE takes the write lock at BEGIN, so a transaction waits (busy timeout,
     # 20 s) instead of failing with "database is locked" when it upgrades from read to write.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The connection stays open like PostgreSQL's (DB_CONN_MAX_AGE): opening one runs the PRAGMAs
+    # below and registers Django's SQL functions, a third of a phone's warm request (issue 13).
+    # In WAL mode an idle connection in autocommit holds no lock and no snapshot.
     DATABASES["default"].setdefault("OPTIONS", {}).update({
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",

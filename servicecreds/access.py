@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -149,11 +150,17 @@ def _collation_key(name: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def visible_resources(cred: ServiceCredential, today: dt.date | None = None) -> list[Resource]:
-    """The calendars a credential sees over CalDAV, in ``calendar_sort_key`` order; nothing else exists for it."""
+def visible_resources(cred: ServiceCredential, today: dt.date | None = None,
+                      candidates: Iterable[Resource] | None = None) -> list[Resource]:
+    """The calendars a credential sees over CalDAV, in ``calendar_sort_key`` order; nothing else exists for it.
+
+    ``candidates``: ``candidate_resources(cred)`` already loaded (``decision_cache``); the rule
+    is applied to them here all the same.
+    """
     if not credential_decision(cred, today):
         return []
-    return sorted((r for r in candidate_resources(cred) if resource_decision(cred, r, today)), key=calendar_sort_key)
+    pool = candidate_resources(cred) if candidates is None else candidates
+    return sorted((r for r in pool if resource_rule(cred, r) is None), key=calendar_sort_key)
 
 
 def default_calendar(calendars: list[Resource]) -> Resource | None:

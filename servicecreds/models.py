@@ -152,3 +152,19 @@ class SetupLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.credential} · {self.resource} · {self.created_at:%d.%m.%Y %H:%M}"
+
+
+class AccessVersion(models.Model):
+    """One row: a token that changes with everything the access rule reads besides the credential row.
+
+    ``servicecreds.decision_cache`` keys its cached inputs of the rule by it; its receivers replace
+    the token in the same transaction as the change (a user, a permission, an employee, a resource,
+    a branch). A random token, not a counter: a restored backup or a rolled-back transaction can
+    never bring back a value under which stale entries are still cached.
+    """
+
+    token = models.CharField(max_length=32, default="initial")
+
+    class Meta:
+        verbose_name = _("Stand der Zugriffsregel")
+        verbose_name_plural = _("Stand der Zugriffsregel")

@@ -1,0 +1,196 @@
+"""The inputs of the access rule, cached per credential: a phone's request decides without querying them.
+
+A phone authenticates on every request, and the rule (``access``) reads, besides the
+credential row, its user (active? the write permissions: two queries), its employee, its
+branch and the candidate resources with their branches and employees. Between two polls
+none of that changes, so it is kept in Django's cache (shared by all workers with
+``REDIS_URL``) as ``Inputs``.
+
+What is *not* cached:
+
+- the credential row. ``load`` reads it on every request, together with the access version,
+  in one indexed query: a new password, "Bestätigt" unticked or a changed validity window
+  take effect on the very next request, whichever path changed the row.
+- the decision. ``access.credential_decision`` and ``access.resource_rule`` run on every
+  request over the cached inputs (microseconds, no query), so the validity dates are judged
+  at request time and the rule stays in ``access`` alone.
+- a calendar's change counters (``sync_revision``, ``sync_floor``): every write moves them.
+  They are deferred fields of the cached resources, read when a handler needs them (the
+  ctag: one indexed read; a home listing: ``load_counters``, one query for all calendars).
+
+The key holds the credential's pk, user and branch (so a changed assignment never meets
+inputs built for another) and the access version, a token in ``AccessVersion`` that the
+receivers below replace, in the transaction of the change, whenever a user, a group or
+permission assignment, an employee, a resource or a branch is saved or deleted (connected in
+``apps.py``). A new token makes every credential's next request rebuild its inputs (four
+queries); such changes are admin actions, rare next to the polls. ``SCHEMA`` changes the
+keys when the cached models change shape, so a shared cache survives a deploy.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
+from django.db import connections
+from django.db.models import Subquery, Value
+from django.db.models.functions import Lower
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from branches.models import Branch
+from scheduler.models import Employee, Resource
+
+from . import access
+from .models import AccessVersion, ServiceCredential
+
+VERSION_ROW = 1
+TTL = 3600  # seconds; entries of a replaced version are never read again and simply expire
+COUNTERS = ("sync_revision", "sync_floor")  # moved by every write: never cached
+
+
+@dataclass
+class Inputs:
+    """What the rule reads besides the credential row (built by ``_build``)."""
+
+    user: object  # settings.AUTH_USER_MODEL, with its employee and its permissions loaded
+    branch: Branch
+    candidates: list[Resource]  # access.candidate_resources, counters deferred, in calendar order
+
+
+@functools.cache
+def schema() -> str:
+    """A digest of the cached models' columns: a deploy that changes them uses new keys."""
+    names = [f"{m.__name__}:{','.join(f.attname for f in m._meta.concrete_fields)}"
+             for m in (get_user_model(), Employee, Branch, Resource)]
+    names.append(",".join(Inputs.__dataclass_fields__))
+    return hashlib.sha256(";".join(names).encode()).hexdigest()[:12]
+
+
+def _key(cred: ServiceCredential) -> str:
+    return f"servicecreds:access:{schema()}:{cred.access_version}:{cred.pk}:{cred.user_id}:{cred.branch_id}"
+
+
+USERNAME = "\x00username\x00"  # stands for the username in the compiled statement (no username has a NUL)
+
+
+@functools.cache
+def _statement(alias: str) -> tuple[str, tuple]:
+    """The credential row and the access version, in one statement compiled once per process.
+
+    Django compiles a queryset on every evaluation (a third of this lookup's cost); the SQL
+    is Django's own for the database in use, only the username changes. ``Lower`` on both
+    sides is the comparison of the unique constraint (``servicecred_username_ci_unique``),
+    so the lookup uses its index.
+    """
+    version = AccessVersion.objects.filter(pk=VERSION_ROW).values("token")[:1]
+    query = (ServiceCredential.objects.alias(name_ci=Lower("username")).filter(name_ci=Lower(Value(USERNAME)))
+             .annotate(access_version=Subquery(version)).order_by()[:1]).query
+    return query.get_compiler(alias).as_sql()
+
+
+def credential_row(username: str, alias: str = "default") -> ServiceCredential | None:
+    """The credential named ``username`` (case-insensitively) as stored now, with ``access_version`` set."""
+    sql, params = _statement(alias)
+    rows = ServiceCredential.objects.using(alias).raw(sql, [username if p == USERNAME else p for p in params])
+    return next(iter(rows), None)
+
+
+def load(username: str) -> ServiceCredential | None:
+    """The credential named ``username``, fresh, with the rule's other inputs attached from the cache.
+
+    One query when the inputs are cached (the row and the access version); five when not.
+    """
+    cred = credential_row(username)
+    if cred is None:
+        return None
+    key = _key(cred)
+    inputs = cache.get(key)
+    if inputs is None:
+        inputs = _build(cred)
+        cache.set(key, inputs, TTL)
+    cred.user, cred.branch = inputs.user, inputs.branch
+    cred.access_inputs = inputs
+    return cred
+
+
+def _build(cred: ServiceCredential) -> Inputs:
+    full = ServiceCredential.objects.select_related("user", "user__employee", "branch").get(pk=cred.pk)
+    user = full.user
+    user.get_all_permissions()  # ModelBackend keeps them on the user object: has_perms needs no query then
+    candidates = sorted(access.candidate_resources(full).defer(*COUNTERS), key=access.calendar_sort_key)
+    return Inputs(user=user, branch=full.branch, candidates=candidates)
+
+
+def visible_resources(cred: ServiceCredential) -> list[Resource]:
+    """``access.visible_resources`` over the cached candidates (no query) for a credential from ``load``."""
+    inputs = getattr(cred, "access_inputs", None)
+    if inputs is None:  # not loaded here (the Test button, scripts): ask the database
+        return access.visible_resources(cred)
+    return access.visible_resources(cred, candidates=inputs.candidates)
+
+
+PK = -7_000_000_001  # stands for the resource's pk in the compiled statement
+
+
+@functools.cache
+def _counters_statement(alias: str) -> tuple[str, tuple]:
+    """One resource's change counters, compiled once per process (what a ctag poll reads)."""
+    return Resource.objects.filter(pk=PK).order_by().values_list(*COUNTERS).query.get_compiler(alias).as_sql()
+
+
+def load_counters(resources: list[Resource], alias: str = "default") -> None:
+    """Fill the deferred change counters of these resources in one query (the ctag, a home listing's ctags)."""
+    missing = [r for r in resources if COUNTERS[0] in r.get_deferred_fields()]
+    if not missing:
+        return
+    if len(missing) == 1:
+        sql, params = _counters_statement(alias)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, [missing[0].pk if p == PK else p for p in params])
+            rows = {missing[0].pk: cursor.fetchone() or (0, 0)}
+    else:
+        rows = {pk: rest for pk, *rest in Resource.objects.using(alias).filter(pk__in=[r.pk for r in missing])
+                .order_by().values_list("pk", *COUNTERS)}
+    for resource in missing:
+        for name, value in zip(COUNTERS, rows.get(resource.pk, (0, 0)), strict=True):
+            setattr(resource, name, value)
+
+
+# --- invalidation ---------------------------------------------------------------------------------
+
+
+def bump(**kwargs: object) -> None:
+    """Replace the access version: every credential's next request rebuilds its inputs."""
+    token = uuid.uuid4().hex
+    if not AccessVersion.objects.filter(pk=VERSION_ROW).update(token=token):
+        AccessVersion.objects.update_or_create(pk=VERSION_ROW, defaults={"token": token})
+
+
+def _user_saved(sender: type, update_fields: frozenset[str] | None = None, **kwargs: object) -> None:
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
+        return  # every admin login saves last_login; the rule does not read it
+    bump()
+
+
+def _m2m_changed(sender: type, action: str, **kwargs: object) -> None:
+    if action in ("post_add", "post_remove", "post_clear"):
+        bump()
+
+
+def connect() -> None:
+    """Called from ``ServicecredsConfig.ready``."""
+    user_model = get_user_model()
+    post_save.connect(_user_saved, sender=user_model, dispatch_uid="decision_cache:user")
+    post_delete.connect(bump, sender=user_model, dispatch_uid="decision_cache:user-delete")
+    # the credential itself needs no receiver: ``load`` reads its row on every request, and the key
+    # holds its user and branch
+    for model in (Employee, Resource, Branch, Group, Permission):
+        post_save.connect(bump, sender=model, dispatch_uid=f"decision_cache:{model.__name__}")
+        post_delete.connect(bump, sender=model, dispatch_uid=f"decision_cache:{model.__name__}-delete")
+    for through in (user_model.groups.through, user_model.user_permissions.through, Group.permissions.through):
+        m2m_changed.connect(_m2m_changed, sender=through, dispatch_uid=f"decision_cache:{through.__name__}")

@@ -1,0 +1,86 @@
+"""Issue 13, "cut the fixed cost": a warm phone request authenticates, decides and resolves in one query.
+
+Through real URL routing and the whole middleware stack (Django's test client). "Warm" means
+one request of the same credential before: the verified-password cache and the access rule's
+inputs (``servicecreds.decision_cache``) are filled, and the once-a-minute "last used" and
+sync-poll writes have happened. Speed itself is measured by ``bench/request_overhead.py``,
+never by a timed test.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from scheduler.models import Booking
+from tests import factories as f
+from tests.caldav.conftest import request
+
+CTAG_POLL = ('<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" '
+             'xmlns:cs="http://calendarserver.org/ns/"><d:prop><cs:getctag/><d:sync-token/></d:prop></d:propfind>')
+DISCOVERY = ('<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" '
+             'xmlns:c="urn:ietf:params:xml:ns:caldav"><d:prop><d:current-user-principal/><c:calendar-home-set/>'
+             '<d:displayname/><d:resourcetype/></d:prop></d:propfind>')
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def warm_queries(client, method: str, path: str, body: str = "", **headers) -> list[str]:
+    """The SQL of the second of two identical requests (the first warms the caches)."""
+    first = request(client, method, path, body, **headers)
+    with CaptureQueriesContext(connection) as queries:
+        second = request(client, method, path, body, **headers)
+    assert second.status_code == first.status_code
+    assert second.status_code in (200, 207), second.content
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def object_path(dav) -> str:
+    appt = f.appointment([dav.person], uid="perf-1")
+    return dav.path(dav.person, Booking.objects.get(appointment=appt, resource=dav.person).name)
+
+
+# D2: what an iPhone polls: the ctag and the sync token of a calendar, one indexed read beside the login
+@pytest.mark.django_db
+def test_ctag_poll_in_two_queries(client, dav):
+    queries = warm_queries(client, "PROPFIND", dav.path(dav.person), CTAG_POLL, depth="0")
+    assert len(queries) <= 2, queries
+    assert not [q for q in queries if q.startswith(WRITES)]
+
+
+@pytest.mark.django_db
+def test_get_of_one_object_in_two_queries(client, dav):
+    queries = warm_queries(client, "GET", object_path(dav))
+    assert len(queries) <= 2, queries
+    assert not [q for q in queries if q.startswith(WRITES)]
+
+
+@pytest.mark.django_db
+def test_ctag_poll_of_a_room_in_two_queries(client, dav):
+    queries = warm_queries(client, "PROPFIND", dav.path(dav.room), CTAG_POLL, depth="0")
+    assert len(queries) <= 2, queries
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/principals/anna-phone/", "/caldav/anna-phone/"])
+def test_discovery_propfind_depth0_in_two_queries(client, dav, path):
+    queries = warm_queries(client, "PROPFIND", path, DISCOVERY, depth="0")
+    assert len(queries) <= 2, queries
+    assert not [q for q in queries if q.startswith(WRITES)]
+
+
+@pytest.mark.django_db
+def test_options_needs_no_query(client, dav, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert request(client, "OPTIONS", dav.path(dav.person), user=None).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_ctag_is_read_fresh_although_the_calendar_is_cached(client, dav):
+    """The cached resources carry no change counters: a write through the writer (an UPDATE, no
+    signal) shows in the very next poll."""
+    before = request(client, "PROPFIND", dav.path(dav.person), CTAG_POLL, depth="0").content
+    f.appointment([dav.person], uid="perf-2")
+    after = request(client, "PROPFIND", dav.path(dav.person), CTAG_POLL, depth="0").content
+    assert before != after
+    assert b"urn:terminsync:sync:" in after
