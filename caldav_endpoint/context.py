@@ -6,7 +6,7 @@ credential may not see resolves to 404 exactly like one that does not exist.
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import quote, unquote, unquote_to_bytes, urlsplit
@@ -121,6 +121,10 @@ def request_path(request: HttpRequest) -> str:
     return quote(request.path, safe="/")
 
 
+# Unicode category Cc, exactly: C0, DEL and C1 (one regex instead of a category lookup per character).
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def path_segments(path: str) -> list[str]:
     """Split a percent-encoded path on "/" first, then decode each segment exactly once.
 
@@ -131,7 +135,7 @@ def path_segments(path: str) -> list[str]:
     except UnicodeDecodeError:
         raise DavError(400, message="the request path is not valid UTF-8") from None
     for segment in segments:
-        if any(unicodedata.category(c) == "Cc" for c in segment):
+        if CONTROL.search(segment):
             raise DavError(400, message="control characters are not allowed in a path")
     return segments
 
@@ -142,7 +146,7 @@ def object_name_problem(name: str) -> str | None:
         return f"{name!r} is not an object name"
     if "/" in name or "\\" in name:
         return "an object name cannot contain / or \\"
-    if any(unicodedata.category(c) == "Cc" for c in name):
+    if CONTROL.search(name):
         return "an object name cannot contain control characters"
     if len(name) > MAX_NAME:
         return f"an object name has at most {MAX_NAME} characters"

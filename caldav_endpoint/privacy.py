@@ -59,10 +59,6 @@ def received(ctx: DavContext, resource: Resource, objects: Iterable[CalendarObje
             for o in objects]
 
 
-def received_one(ctx: DavContext, resource: Resource, obj: CalendarObject | None) -> CalendarObject | None:
-    return None if obj is None else received(ctx, resource, [obj])[0]
-
-
 def require_write(ctx: DavContext, *, missing_ok: bool = False) -> None:
     """PUT/DELETE (RFC 3744 §7.1.1): a redacted object is read-only, and a calendar that may hold
     redacted objects takes no new ones (its privilege set has no DAV:bind: an object created there

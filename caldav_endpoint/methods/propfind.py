@@ -51,8 +51,9 @@ def handle(ctx: DavContext) -> HttpResponse:
     mode, names = parse_request(ctx.request)
     target = ctx.target
     if target.kind == OBJECT:
-        target.obj = privacy.received_one(ctx, target.resource, selectors.get_object(
-            target.resource, target.name, with_data=False, redacted=privacy.may_redact(ctx, target.resource)))
+        found = list(selectors.object_rows(target.resource, names=[target.name], size=True, modified=True,
+                                           levels=privacy.levels(ctx, target.resource)))
+        target.obj = found[0] if found else None
         if target.obj is None:
             raise DavError(404, message="no such object")
     targets = [target] + (calendars(ctx) if depth == "1" and target.kind == HOME else [])
