@@ -84,3 +84,19 @@ def test_the_ctag_is_read_fresh_although_the_calendar_is_cached(client, dav):
     after = request(client, "PROPFIND", dav.path(dav.person), CTAG_POLL, depth="0").content
     assert before != after
     assert b"urn:terminsync:sync:" in after
+
+
+@pytest.mark.django_db
+def test_get_of_a_colleagues_room_booking_in_two_queries_and_redacted(client, dav):
+    """The level is chosen in the same query as the object (``selectors.object_rows``), not by a second one."""
+    dav.room.privacy = "no_customer"  # the fixture's rooms are complete; this one hides customers
+    dav.room.save()
+    appt = f.appointment([dav.room], uid="perf-room-1")
+    appt.refresh_from_db()
+    assert appt.etag_no_customer and appt.etag_no_customer != appt.etag
+    path = dav.path(dav.room, Booking.objects.get(appointment=appt, resource=dav.room).name)
+    queries = warm_queries(client, "GET", path)
+    assert len(queries) <= 2, queries
+    resp = request(client, "GET", path)
+    assert resp["ETag"] == f'"{appt.etag_no_customer}"'
+    assert resp.content.decode() == appt.ical_no_customer
