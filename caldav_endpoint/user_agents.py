@@ -50,3 +50,8 @@ def client_name(user_agent: str) -> str:
         return ""
     first = ua.split()[0]
     return first if len(first) <= MAX_FALLBACK else first[:MAX_FALLBACK - 1] + "…"
+
+
+def device_name(user_agent: str) -> str:
+    """What the history records of a phone's write: "DAVx5 4.4.1, Android 14" rather than the raw header."""
+    return client_name(user_agent) or user_agent

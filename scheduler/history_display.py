@@ -134,7 +134,8 @@ def entries(appt: Appointment, user: Any, *, limit: int | None = None) -> list[E
         version.appointment = appt
         out.append(Entry(
             pk=version.pk, at=when(version), kind=version.action, action=str(version.get_action_display()),
-            who=version.actor_name or _("System"), device=version.device,
+            # the phone's client is worth a line ("DAVx5 4.4"); a browser's User-Agent is stored, not shown
+            who=version.actor_name or _("System"), device=version.device if version.door == Door.PHONE else "",
             door=str(Door(version.door).label) if version.door in Door.values else version.door,
             lines=_lines(version, tz, mask),
             restorable=bool(version.snapshot.get("ical")) and (i > 0 or appt.deleted_at is not None)))

@@ -9,6 +9,7 @@ from scheduler import selectors, services
 from .. import privacy
 from ..context import OBJECT, DavContext
 from ..errors import DavError
+from ..user_agents import device_name
 
 
 def handle(ctx: DavContext) -> HttpResponse:
@@ -20,6 +21,7 @@ def handle(ctx: DavContext) -> HttpResponse:
     booking = selectors.get_booking(t.resource, t.name)
     if booking is None:
         raise DavError(404, message="no such object")
+    device = device_name(ctx.request.META.get("HTTP_USER_AGENT", ""))
     services.remove_booking(booking, if_match=ctx.request.META.get("HTTP_IF_MATCH"),
-                            actor=services.Actor.of_phone(ctx.credential, ctx.request.META.get("HTTP_USER_AGENT", "")))
+                            actor=services.Actor.of_phone(ctx.credential, device))
     return HttpResponse(status=204)

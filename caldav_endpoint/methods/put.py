@@ -20,6 +20,7 @@ from ..context import OBJECT, DavContext
 from ..davxml import CALDAV
 from ..errors import DavError
 from ..props import MAX_RESOURCE_SIZE
+from ..user_agents import device_name
 
 
 def _too_big() -> DavError:
@@ -57,7 +58,7 @@ def handle(ctx: DavContext) -> HttpResponse:
         t.resource, t.name, read_object(ctx), branch=ctx.credential.branch,
         if_match=ctx.request.META.get("HTTP_IF_MATCH"), if_none_match=ctx.request.META.get("HTTP_IF_NONE_MATCH"),
         on_conflict=conflict_policy(ctx),
-        actor=services.Actor.of_phone(ctx.credential, ctx.request.META.get("HTTP_USER_AGENT", "")))
+        actor=services.Actor.of_phone(ctx.credential, device_name(ctx.request.META.get("HTTP_USER_AGENT", ""))))
     resp = HttpResponse(status=201 if created else 204)
     resp["ETag"] = f'"{appt.etag}"'
     return resp

@@ -49,7 +49,7 @@ def test_change_page_shows_the_history_table(world, client, edited):
     newest, by_admin, created = rows(resp)
     assert newest[1] == "chef" and newest[2] == "Terminplaner"
     assert "Beginn: 24. November 2026 10:00 → 24. November 2026 13:00" in newest[3]
-    assert by_admin[1] == "chefFirefox/133" and by_admin[2] == "Verwaltung"  # the device under the name
+    assert by_admin[1] == "chef" and by_admin[2] == "Verwaltung"  # a browser's User-Agent is kept, not shown
     assert "Kunde: Erika Mustermann → Max Muster" in by_admin[3]
     assert "Titel: Sehtest → Sehtest – Max Muster" in by_admin[3]
     assert created[1] == "System" and created[2] == "System" and "angelegt" in created[3]
