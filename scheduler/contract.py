@@ -15,15 +15,18 @@ a door never re-derives it (it only translates the refusal, see
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import icalendar
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from branches.models import Branch
@@ -40,7 +43,7 @@ from .exceptions import (
     TypeOfOtherBranch,
     UnsupportedComponent,
 )
-from .models import Appointment, AppointmentType, Occurrence, Resource
+from .models import Appointment, AppointmentType, Booking, Occurrence, Resource
 
 MAX_OBJECT_SIZE = getattr(settings, "CALDAV_MAX_RESOURCE_SIZE", 1024 * 1024)  # bytes of one iCalendar object
 ALLOWED_COMPONENTS = {"VEVENT", "VTIMEZONE"}
@@ -256,18 +259,42 @@ def check_resources(branch: Branch | None, resources: Iterable[Resource]) -> lis
 
 @dataclass(frozen=True)
 class Conflict:
-    """One double booking: ``resource`` is booked by ``other`` at an overlapping time."""
+    """One double booking: ``resource`` is booked by ``other`` at an overlapping time.
+
+    ``other_id`` is None while ``other`` is an appointment of the same batch not yet written
+    (``Pending``); the writer fills it in once the batch is (``with_ids``).
+    """
 
     resource: Resource
-    other_id: int
+    other_id: int | None
     other_title: str
     start: dt.datetime
     end: dt.datetime
+    other: Appointment | None = dataclasses.field(default=None, repr=False, compare=False)
 
     def __str__(self) -> str:
         local = self.start.astimezone(zoneinfo.ZoneInfo(settings.TIME_ZONE))
         return _("„%(res)s“ ist am %(when)s schon durch „%(title)s“ belegt") % {
             "res": self.resource.name, "when": local.strftime("%d.%m.%Y %H:%M"), "title": self.other_title}
+
+    def with_ids(self) -> Conflict:
+        if self.other_id is None and self.other is not None:
+            return dataclasses.replace(self, other_id=self.other.pk)
+        return self
+
+
+@dataclass
+class Pending:
+    """An appointment of a batch judged but not written yet (``services.store_many``): the ones after it
+    in the batch must see it as if it were stored, so a batch flags what one write at a time would."""
+
+    appointment: Appointment
+    resource_ids: frozenset[int]
+    spans: list[tuple[dt.datetime, dt.datetime]]
+
+    def __post_init__(self) -> None:
+        self.lo = min((s for s, _ in self.spans), default=None)
+        self.hi = max((e for _, e in self.spans), default=None)
 
 
 def blocks_resources(*, all_day: bool, status: str) -> bool:
@@ -275,57 +302,102 @@ def blocks_resources(*, all_day: bool, status: str) -> bool:
     return not all_day and status != Appointment.Status.CANCELLED
 
 
-MAX_SPANS_IN_SQL = 100  # beyond this many spans the database filters by their envelope, the sweep by each
+SPANS_PER_QUERY = 100  # the spans of one query (a series' are asked in chunks: each span is an index range)
+# Occurrences up to this long are found by a range of the time index ending at the span (``start`` in
+# [span start - LONG, span end)); longer ones (a timed appointment over days: rare) are marked ``is_long``.
+LONG = Occurrence.LONG
 
 
-def _overlapping(spans: list[tuple[dt.datetime, dt.datetime]], lo: dt.datetime, hi: dt.datetime) -> Q:
-    """Occurrences overlapping the spans, for a plan that does not visit every booking of the calendar.
+def _overlapping(spans: list[tuple[dt.datetime, dt.datetime]], exclude_id: int | None) -> RawSQL:
+    """Occurrences overlapping any of the spans, each span one short range of the time index.
 
-    The candidates come from the appointments' time-range index (``first_start``, ``last_end``:
-    every occurrence lies within them), so the work grows with the appointments near the spans,
-    not with the calendar's size; each span's own bounds keep the rows to the real overlaps.
+    Occurrences are keyed by time (index ``occurrence_by_time`` on ``start``, ``end``; the few long
+    ones in ``occurrence_long``), so a span's candidates are the occurrences starting shortly before
+    or in it, however large the calendar, and a weekly series costs one short range per instance.
+    Written as SQL because the ORM spends milliseconds compiling a hundred ``Q`` terms (the profile
+    of an import: more than the query itself); the values are parameters, adapted by the backend.
     """
-    near = (Appointment.objects.filter(first_start__lt=hi)
-            .filter(Q(last_end__gt=lo) | Q(last_end__isnull=True)).values("pk"))
-    q = Q(appointment_id__in=near, start__lt=hi, end__gt=lo)
-    if len(spans) <= MAX_SPANS_IN_SQL:
-        each = Q()
-        for s, e in spans:
-            each |= Q(start__lt=e, end__gt=s)
-        q &= each
-    return q
+    qn, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
+    start, end = qn("start"), qn("end")
+    lo, hi = spans[0][0], max(e for _, e in spans)
+    terms = [f"({qn('is_long')} AND {start} < %s AND {end} > %s)"]
+    params = [adapt(hi), adapt(lo)]
+    for s, e in spans:
+        terms.append(f"({start} >= %s AND {start} < %s AND {end} > %s)")
+        params += [adapt(s - LONG), adapt(e), adapt(s)]
+    other = f" AND {qn('appointment_id')} <> %s" if exclude_id is not None else ""
+    params += [exclude_id] if exclude_id is not None else []
+    return RawSQL(f"(({' OR '.join(terms)}){other})", params, output_field=BooleanField())
+
+
+Row = tuple[int | Appointment, str, int, dt.datetime, dt.datetime]  # other (id, or a pending one), title, resource
+
+
+def _rows(spans: list[tuple[dt.datetime, dt.datetime]], resource_ids: list[int],
+          exclude: Appointment | None) -> list[Row]:
+    """(other id, title, resource id, start, end) of other blocking occurrences near the spans.
+
+    Two index-driven reads: the occurrences by time (per hundred spans), then the bookings of
+    their appointments on these resources (by the unique index on resource and appointment).
+    """
+    near = []
+    for i in range(0, len(spans), SPANS_PER_QUERY):
+        near += (Occurrence.objects.filter(_overlapping(spans[i:i + SPANS_PER_QUERY], exclude and exclude.pk))
+                 .values_list("appointment_id", "start", "end"))
+    if not near:
+        return []
+    booked: dict[int, list[tuple[str, int]]] = {}
+    for appt_id, title, resource_id in (
+            Booking.objects.filter(appointment_id__in={a for a, _s, _e in near}, resource_id__in=resource_ids,
+                                   deleted_at__isnull=True, appointment__deleted_at__isnull=True,
+                                   appointment__all_day=False)
+            .exclude(appointment__status=Appointment.Status.CANCELLED)
+            .values_list("appointment_id", "appointment__title", "resource_id")):
+        booked.setdefault(appt_id, []).append((title, resource_id))
+    return [(appt_id, title, rid, s, e) for appt_id, s, e in near for title, rid in booked.get(appt_id, [])]
+
+
+def _pending_rows(pending: list[Pending], resources: dict[int, Resource], exclude: Appointment | None,
+                  lo: dt.datetime, hi: dt.datetime) -> Iterator[Row]:
+    """The same rows for a batch's appointments not written yet (the same rule: ``blocks_resources``)."""
+    for p in pending:
+        a = p.appointment
+        if a is exclude or not p.spans or p.hi <= lo or p.lo >= hi \
+                or not blocks_resources(all_day=a.all_day, status=a.status):
+            continue
+        for rid in sorted(p.resource_ids & resources.keys()):
+            for s, e in p.spans:
+                if s < hi and e > lo:
+                    yield a, a.title, rid, s, e
 
 
 def find_conflicts(spans: list[tuple[dt.datetime, dt.datetime]], resources: Iterable[Resource], *,
                    exclude: Appointment | None = None, all_day: bool = False,
-                   status: str = Appointment.Status.CONFIRMED) -> list[Conflict]:
+                   status: str = Appointment.Status.CONFIRMED, pending: list[Pending] | None = None) -> list[Conflict]:
     """P2: occurrences of other appointments overlapping these spans on the same resources.
 
-    Answered from the occurrence table in one query over the spans' envelope
-    (no iCalendar parsing), then a sweep in Python. Cancelled and all-day
-    appointments do not block a resource (an all-day entry is a note, such as
-    "Inventur", not a booking). The shared test of the writer and the planner.
+    Answered from the occurrence table (no iCalendar parsing): one query per hundred spans, each
+    span a short range of the time index, then a sweep in Python. Cancelled and all-day
+    appointments do not block a resource (an all-day entry is a note, such as "Inventur", not a
+    booking). ``pending``: appointments of the same batch not written yet, judged as if they were.
+    The shared test of the writer, the batch writer and the planner.
     """
     resources = {r.pk: r for r in resources}
     if not blocks_resources(all_day=all_day, status=status) or not spans or not resources:
         return []
     spans = sorted(spans)[:MAX_CONFLICT_SPANS]
-    lo, hi = spans[0][0], max(e for _, e in spans)
-    rows = (Occurrence.objects
-            .filter(_overlapping(spans, lo, hi), appointment__deleted_at__isnull=True, appointment__all_day=False,
-                    appointment__bookings__resource__in=list(resources),
-                    appointment__bookings__deleted_at__isnull=True)
-            .exclude(appointment__status=Appointment.Status.CANCELLED)
-            .exclude(Q(appointment=exclude) if exclude is not None and exclude.pk else Q(pk__in=[]))
-            .values_list("appointment_id", "appointment__title", "appointment__bookings__resource_id", "start", "end")
-            .order_by("start"))
+    rows = _rows(spans, list(resources), exclude)
+    rows += list(_pending_rows(pending or [], resources, exclude, spans[0][0], max(e for _, e in spans)))
+    rows.sort(key=lambda row: row[3])
     starts = [s for s, _ in spans]
     found, seen = [], set()
-    for other_id, title, resource_id, s, e in rows:
-        if (other_id, resource_id) in seen:
+    for other, title, resource_id, s, e in rows:
+        key = (other if isinstance(other, int) else id(other), resource_id)
+        if key in seen:
             continue
         i = bisect.bisect_left(starts, e) - 1  # our last span starting before the other one ends
         if i >= 0 and spans[i][1] > s:
-            seen.add((other_id, resource_id))
-            found.append(Conflict(resources[resource_id], other_id, title, s, e))
+            seen.add(key)
+            found.append(Conflict(resources[resource_id], other if isinstance(other, int) else None, title, s, e,
+                                  other=None if isinstance(other, int) else other))
     return found

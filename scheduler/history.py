@@ -167,11 +167,20 @@ def record(appt: Appointment, *, action: str, actor: Actor | None, before: dict 
     A write that changed nothing (the same object saved again) leaves no entry, unless it was a
     person's "Diese Version wiederherstellen" (``restored_from``), which is always on record.
     """
+    version = entry(appt, action=action, actor=actor, before=before, after=after, restored_from=restored_from)
+    if version is not None:
+        version.save(force_insert=True)
+    return version
+
+
+def entry(appt: Appointment, *, action: str, actor: Actor | None, before: dict | None, after: dict,
+          restored_from: AppointmentVersion | None = None) -> AppointmentVersion | None:
+    """The history entry ``record`` appends, not saved yet (a batch writes its entries in one statement)."""
     changes = diff(before, after)
     if action == AppointmentVersion.Action.CHANGED and not changes and restored_from is None:
         return None
     actor = actor or SYSTEM
-    return AppointmentVersion.objects.create(
+    return AppointmentVersion(
         appointment=appt, at=timezone.now(), action=action, door=actor.door, user=actor.user,
         credential=actor.credential, actor_name=actor.name[:150], device=actor.device[:MAX_DEVICE],
         changes=changes, snapshot=after, restored_from=restored_from)

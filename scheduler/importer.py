@@ -14,8 +14,10 @@ imported byte for byte, like a phone's PUT. ``METHOD`` and the calendar's own pr
 Idempotent by UID: an object whose UID is in the calendar already updates that appointment,
 or is skipped as unchanged when its text is the stored one. Every refusal is the writer's
 (``scheduler.exceptions``) and is reported with its sentence; one bad event never stops the
-rest. One transaction per batch keeps a large import fast and each batch all-or-nothing
-against crashes, while each object still is its own savepoint inside it.
+rest. Each batch is one call of the batch writer (``services.store_many``): one transaction,
+the calendar locked once, every object judged by the same rules as a phone's PUT and the new
+ones written in one statement per table, so a large import is fast and each batch
+all-or-nothing against crashes, while a refused object is only left out.
 """
 
 from __future__ import annotations
@@ -37,8 +39,7 @@ from . import ical, services
 from .exceptions import AppointmentRefused, InvalidCalendarData, InvalidObject, UnsupportedComponent
 from .models import Appointment, Booking, Door, Resource
 
-# An import has no source of its own yet (``Appointment.Source``); the scheduler's is the nearest.
-SOURCE = getattr(Appointment.Source, "IMPORT", Appointment.Source.SCHEDULER)
+SOURCE = Appointment.Source.IMPORT
 CHANGED_BY = "import"
 BATCH_SIZE = 200
 KEPT_CALENDAR_PROPERTIES = ("VERSION", "PRODID", "CALSCALE")
@@ -328,40 +329,43 @@ def import_objects(resource: Resource, objects: list[ImportObject], *, user=None
     for start in range(0, len(objects), batch_size):
         batch = objects[start:start + batch_size]
         with transaction.atomic():
-            known = {b.uid: b.appointment for b in Booking.objects.active().select_related("appointment__branch")
+            known = {b.uid: b.appointment for b in Booking.objects.active().select_related("appointment")
                      .filter(resource=resource, uid__in=[o.uid for o in batch])}
-            for obj in batch:
-                _import_one(resource, obj, known.get(obj.uid), rights, report, changed_by=changed_by, actor=actor)
+            todo = [(obj, item) for obj in batch
+                    if (item := _item(obj, known.get(obj.uid), rights, report)) is not None]
+            results = services.store_many(resource, [item for _obj, item in todo], actor=actor,
+                                          changed_by=changed_by, source=SOURCE)
+        for (obj, _written), result in zip(todo, results, strict=True):
+            _count(obj, result, report)
         done += len(batch)
         if progress is not None:
             progress(done, len(objects))
     return report
 
 
-def _import_one(resource: Resource, obj: ImportObject, appt: Appointment | None, rights: Rights,
-                report: ImportReport, *, changed_by: str, actor: services.Actor) -> None:
-    """One object through the writer, in its own savepoint: a refusal skips it, the batch goes on."""
+def _item(obj: ImportObject, appt: Appointment | None, rights: Rights,
+          report: ImportReport) -> services.BatchItem | None:
+    """What to write of one object: None when it is unchanged or the user may not write it (reported)."""
     if appt is not None and appt.etag == ical.etag_for(obj.text):
         report.unchanged += 1
-        return
+        return None
     if not (rights.add if appt is None else rights.change):
         reason = _("Sie dürfen keine Termine anlegen.") if appt is None else _("Sie dürfen keine Termine ändern.")
         report.skipped.append(Skipped(obj.origin, obj.uid, reason))
-        return
-    try:
-        if appt is None:
-            stored = services.create_appointment(branch=resource.branch, resources=[resource], ical_text=obj.text,
-                                                 source=SOURCE, changed_by=changed_by, actor=actor)
-            report.created += 1
-        else:
-            stored = services.save_appointment(appt, ical_text=obj.text, if_match=appt.etag, changed_by=changed_by,
-                                               actor=actor)
-            report.updated += 1
-    except AppointmentRefused as exc:
-        report.skipped.append(Skipped(obj.origin, obj.uid, exc.message))
-        return
-    except (ValueError, TypeError, KeyError) as exc:  # icalendar on input no rule foresaw: still only this one
-        reason = InvalidCalendarData(_("Die iCalendar-Daten sind nicht lesbar: %(err)s"), err=str(exc)[:200])
+        return None
+    if appt is None:  # new: if another writer created this UID meanwhile, it is not overwritten
+        return services.BatchItem(obj.text, obj.uid, if_none_match="*")
+    return services.BatchItem(obj.text, obj.uid, if_match=appt.etag)
+
+
+def _count(obj: ImportObject, result: services.BatchResult, report: ImportReport) -> None:
+    """One object's outcome in the report: created, updated (flagged if double-booking) or skipped and why."""
+    if isinstance(result.error, AppointmentRefused):
+        report.skipped.append(Skipped(obj.origin, obj.uid, result.error.message))
+    elif result.error is not None:  # icalendar on input no rule foresaw: still only this one
+        reason = InvalidCalendarData(_("Die iCalendar-Daten sind nicht lesbar: %(err)s"), err=str(result.error)[:200])
         report.skipped.append(Skipped(obj.origin, obj.uid, reason.message))
-        return
-    report.flagged += bool(stored.has_conflict)
+    else:
+        report.created += result.created
+        report.updated += not result.created
+        report.flagged += bool(result.appointment.has_conflict)

@@ -11,6 +11,7 @@ Every change that a calendar client must see is recorded per resource in
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from django.conf import settings
@@ -204,6 +205,7 @@ class Appointment(models.Model):
         SCHEDULER = "scheduler", _("Terminplaner")
         PHONE = "phone", _("Telefon (CalDAV)")
         API = "api", _("REST-API")
+        IMPORT = "import", _("Import")
 
     uid = models.CharField(_("UID"), max_length=255, db_index=True, editable=False)
     branch = models.ForeignKey(
@@ -296,14 +298,28 @@ class Occurrence(models.Model):
     as the index columns; an endless series is stored up to ``occurrences_until``.
     """
 
+    # An occurrence up to this long is found by the time index from its start alone (``contract.find_conflicts``).
+    LONG = dt.timedelta(days=1)
+
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="occurrences")
     start = models.DateTimeField()
     end = models.DateTimeField()
+    # Longer than ``LONG`` (a timed appointment over days): asked for separately, so that for all the
+    # others "overlaps [s, e)" is a short range of the time index: start in [s - LONG, e).
+    is_long = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("Vorkommen")
         verbose_name_plural = _("Vorkommen")
-        indexes = [models.Index(fields=["appointment", "start", "end"], name="occurrence_by_appt")]
+        indexes = [
+            models.Index(fields=["appointment", "start", "end"], name="occurrence_by_appt"),
+            models.Index(fields=["start", "end"], name="occurrence_by_time"),
+            models.Index(fields=["start", "end"], condition=models.Q(is_long=True), name="occurrence_long"),
+        ]
+
+    @classmethod
+    def of(cls, appointment: Appointment, start, end) -> Occurrence:
+        return cls(appointment=appointment, start=start, end=end, is_long=end - start > cls.LONG)
 
 
 class BookingQuerySet(models.QuerySet):

@@ -12,6 +12,8 @@ Redaction keeps a whitelist, never a blacklist: a property a client invents tomo
 
 from __future__ import annotations
 
+import copy
+
 import icalendar
 
 from branches.models import Privacy
@@ -30,20 +32,59 @@ BUSY_SUMMARY = "Belegt"
 
 
 def _copy_event(ev: icalendar.Event) -> icalendar.Event:
-    """The VEVENT's whitelisted properties in their original order; no subcomponents (alarms), no X- parameters."""
+    """The VEVENT's whitelisted properties in their original order; no subcomponents (alarms), no X- parameters.
+
+    The source is not changed (the writer hands its parsed calendar on to every level)."""
     out = icalendar.Event()
     for key, value in ev.property_items(recursive=False, sorted=False)[1:-1]:
         if key not in KEPT:
             continue
         params = getattr(value, "params", None)
-        if params:
-            for name in [p for p in params if p.upper().startswith("X-")]:
-                del params[name]
+        if params and any(p.upper().startswith("X-") for p in params):
+            value = copy.copy(value)
+            value.params = icalendar.Parameters({p: v for p, v in params.items() if not p.upper().startswith("X-")})
         out.add(key, value, encode=False)
     return out
 
 
-def redact(ical_text: str, level: str, *, type_name: str = "", room_name: str = "") -> str:
+Source = str | icalendar.Calendar
+
+
+def _parsed(source: Source) -> icalendar.Calendar:
+    return ical.parse(source) if isinstance(source, str) else source
+
+
+def _head(source: icalendar.Calendar) -> icalendar.Calendar:
+    """The redacted calendar's own properties (no components yet)."""
+    out = icalendar.Calendar()
+    out.add("PRODID", ical.PRODID)
+    for key in CALENDAR_PROPERTIES:
+        if key in source:
+            out.add(key, source[key], encode=False)
+    if "VERSION" not in out:
+        out.add("VERSION", "2.0")
+    return out
+
+
+def _redacted_event(comp: icalendar.Event, level: str, type_name: str, room_name: str) -> icalendar.Event:
+    ev = _copy_event(comp)
+    if level == Privacy.BUSY:
+        ev.add("SUMMARY", BUSY_SUMMARY)
+        ev.add("CLASS", "CONFIDENTIAL")
+    else:
+        ev.add("SUMMARY", type_name.strip() or DEFAULT_SUMMARY)
+        if room_name.strip():
+            ev.add("LOCATION", room_name.strip())
+    return ev
+
+
+def _serialized(head: bytes, parts: list[bytes]) -> str:
+    """``Calendar.to_ical`` of the head with these serialised components, byte for byte."""
+    end = b"END:VCALENDAR\r\n"
+    return (head[:-len(end)] + b"".join(parts) + end).decode("utf-8")
+
+
+def redact(ical_text: Source, level: str, *, type_name: str = "", room_name: str = "") -> str:
     """The object as a phone receives it at ``level`` (``branches.models.Privacy``).
 
     - ``full``: unchanged, byte for byte;
@@ -52,34 +93,28 @@ def redact(ical_text: str, level: str, *, type_name: str = "", room_name: str = 
       stay; description, attendees, organizer, contact, comment, URL, attachments, X-
       properties and alarms are dropped;
     - ``busy``: SUMMARY "Belegt", CLASS:CONFIDENTIAL, times and recurrence only.
+
+    ``ical_text`` may be the parsed calendar (the writer's), except at ``full``.
     """
     if level == Privacy.FULL:
-        return ical_text
-    source = ical.parse(ical_text)
-    out = icalendar.Calendar()
-    out.add("PRODID", ical.PRODID)
-    for key in CALENDAR_PROPERTIES:
-        if key in source:
-            out.add(key, source[key], encode=False)
-    if "VERSION" not in out:
-        out.add("VERSION", "2.0")
-    for comp in source.subcomponents:
-        if comp.name == "VTIMEZONE":
-            out.add_component(comp)
-        elif comp.name == "VEVENT":
-            ev = _copy_event(comp)
-            if level == Privacy.BUSY:
-                ev.add("SUMMARY", BUSY_SUMMARY)
-                ev.add("CLASS", "CONFIDENTIAL")
-            else:
-                ev.add("SUMMARY", type_name.strip() or DEFAULT_SUMMARY)
-                if room_name.strip():
-                    ev.add("LOCATION", room_name.strip())
-            out.add_component(ev)
-    return ical.serialize(out)
+        return ical_text if isinstance(ical_text, str) else ical.serialize(ical_text)
+    return redacted_variants(ical_text, type_name=type_name, room_name=room_name, levels=(level,))[level]
 
 
-def redacted_variants(ical_text: str, *, type_name: str, room_name: str) -> dict[str, str]:
-    """The stored object at every level that changes it (for the writer)."""
-    return {level: redact(ical_text, level, type_name=type_name, room_name=room_name)
-            for level in (Privacy.NO_CUSTOMER, Privacy.BUSY)}
+def redacted_variants(ical_text: Source, *, type_name: str, room_name: str,
+                      levels: tuple[str, ...] = (Privacy.NO_CUSTOMER, Privacy.BUSY)) -> dict[str, str]:
+    """The stored object at every level that changes it (for the writer).
+
+    One parse (none when the writer hands on its parsed calendar); the time zones, the bulk of
+    a typical object, are serialised once for all levels.
+    """
+    source = _parsed(ical_text)
+    head = _head(source).to_ical()
+    zones = {id(c): c.to_ical() for c in source.subcomponents if c.name == "VTIMEZONE"}
+    out = {}
+    for level in levels:
+        parts = [zones[id(c)] if c.name == "VTIMEZONE" else
+                 _redacted_event(c, level, type_name, room_name).to_ical()
+                 for c in source.subcomponents if c.name in ("VTIMEZONE", "VEVENT")]
+        out[level] = _serialized(head, parts)
+    return out

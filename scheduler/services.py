@@ -9,9 +9,16 @@ Locking, in one order everywhere (deadlock-free): first the rows of the
 resources involved (``select_for_update``, by primary key), then the
 appointment row. Every precondition (If-Match, If-None-Match, UID unique in a
 calendar, "still exists") is checked *after* the locks are held, on rows read
-again under them: a check made before the lock would judge a version that may
+under them: a check made before the lock would judge a version that may
 already be gone. The database backs the UID rule with a unique index on active
 bookings, so no interleaving can make a duplicate.
+
+Each lock is taken once per write, and what was read under it is handed on (``_Held``): the
+resource rows (their ``sync_revision`` numbers the change log without another read), the
+appointment's bookings, the appointment row. The parsed object goes from the contract to the
+index and the redaction; the ETag is computed from the bytes written, never read back. A batch
+for one calendar (``store_many``, the importer's) applies the same rules per object and writes
+the new rows in one statement per table.
 
 Every write also appends the appointment's history (``scheduler.history``: who, through which
 door, what changed, the version written) in the same transaction. A door says who it is with an
@@ -23,6 +30,7 @@ Refusals are the exceptions of ``scheduler.exceptions``; doors translate them.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,6 +47,7 @@ from branches.models import Branch
 from . import contract, history, ical, preconditions, redaction
 from .exceptions import (
     AlreadyExists,
+    AppointmentRefused,
     BookingConflict,
     DoesNotExist,
     InvalidCalendarData,
@@ -47,7 +56,16 @@ from .exceptions import (
     UidConflict,
 )
 from .history import Actor  # the doors' way to say who writes: ``services.Actor``
-from .models import Appointment, AppointmentType, AppointmentVersion, Booking, Change, Occurrence, Resource
+from .models import (
+    Appointment,
+    AppointmentType,
+    AppointmentVersion,
+    Booking,
+    Change,
+    Occurrence,
+    Resource,
+    object_name_for_uid,
+)
 
 IfMatch = str | preconditions.EntityTags | None  # a header as sent, or parsed
 # What a write does when it would double-book a resource (P2).
@@ -105,11 +123,14 @@ def _index(appt: Appointment, cal: icalendar.Calendar) -> ical.TimeIndex:
     return idx
 
 
-def _redact(appt: Appointment, resources: list[Resource]) -> None:
-    """V1: the object as colleagues' phones receive it, per level, stored beside ``ical`` with its ETag."""
+def _redact(appt: Appointment, resources: list[Resource], cal: icalendar.Calendar | None = None) -> None:
+    """V1: the object as colleagues' phones receive it, per level, stored beside ``ical`` with its ETag.
+
+    ``cal`` is ``appt.ical`` already parsed (the writer's), so it is not parsed again."""
     rooms = ", ".join(sorted(r.name for r in resources if r.kind == Resource.Kind.LOCATION))
     variants = redaction.redacted_variants(
-        appt.ical, type_name=appt.appointment_type.name if appt.appointment_type else "", room_name=rooms)
+        appt.ical if cal is None else cal, type_name=appt.appointment_type.name if appt.appointment_type else "",
+        room_name=rooms)
     appt.ical_no_customer = variants[redaction.Privacy.NO_CUSTOMER]
     appt.ical_busy = variants[redaction.Privacy.BUSY]
     appt.etag_no_customer = ical.etag_for(appt.ical_no_customer)
@@ -120,23 +141,34 @@ def write_occurrences(appt: Appointment, idx: ical.TimeIndex, *, replace: bool =
     """Rewrite the occurrence rows of an appointment (same transaction as the appointment)."""
     if replace:
         appt.occurrences.all().delete()
-    Occurrence.objects.bulk_create([Occurrence(appointment=appt, start=s, end=e) for s, e in idx.spans],
+    Occurrence.objects.bulk_create([Occurrence.of(appt, s, e) for s, e in idx.spans],
                                    batch_size=1000)
 
 
-def _lock_resources(ids: Iterable[int]) -> dict[int, Resource]:
-    """Lock resource rows in primary-key order: every writer takes them first, in this order."""
-    ids = sorted(set(ids))
-    if not ids:
-        return {}
-    return {r.pk: r for r in Resource.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+def _lock_resources(ids: Iterable[int], held: dict[int, Resource] | None = None) -> dict[int, Resource]:
+    """Lock resource rows in primary-key order: every writer takes them first, in this order.
+
+    ``held`` are rows this transaction locked (and read) already: they are not locked again.
+    Returns the held rows and the newly locked ones.
+    """
+    held = dict(held or {})
+    ids = sorted(set(ids) - held.keys())
+    if ids:
+        held.update((r.pk, r) for r in Resource.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    return held
 
 
-def _log(resources: dict[int, Resource], entries: list[tuple[int, Appointment, str, str]]) -> None:
-    """Append change-log rows, numbering them per resource under the resource's row lock."""
+def _log(resources: dict[int, Resource], entries: list[tuple[int, Appointment, str, str]],
+         held: dict[int, Resource] | None = None) -> None:
+    """Append change-log rows, numbering them per resource under the resource's row lock.
+
+    ``held``: resource rows read under their lock in this transaction (their ``sync_revision`` is
+    current), so they are neither locked nor read again.
+    """
     if not entries:
         return
-    locked = _lock_resources(e[0] for e in entries)
+    locked = _lock_resources((e[0] for e in entries), held)
+    locked = {rid: locked[rid] for rid in sorted({e[0] for e in entries})}
     rows = []
     for resource_id, appt, name, op in entries:
         res = locked[resource_id]
@@ -156,10 +188,22 @@ def check_if_match(current: Appointment, if_match: IfMatch) -> None:
         raise PreconditionFailed(current_etag=current.etag)
 
 
-def _check_uid_free(uid: str, resources: Iterable[Resource], appt: Appointment | None) -> None:
-    """RFC 4791 §4.1: a UID is unique within one calendar (not across calendars)."""
-    clash = (Booking.objects.active().filter(resource__in=list(resources), uid=uid)
-             .exclude(appointment=appt).select_related("resource").first())
+def _check_uid_free(uid: str, resources: Iterable[Resource], appt: Appointment | None,
+                    booked: dict[int, Booking] | None = None, known: dict[str, Booking] | None = None) -> None:
+    """RFC 4791 §4.1: a UID is unique within one calendar (not across calendars).
+
+    A calendar where ``appt`` is booked already needs no look-up: its booking holds the UID there
+    (the UID of an appointment never changes, and the database keeps it unique per calendar).
+    ``known``: a batch's calendar's active bookings by UID, read under its lock (``store_many``).
+    """
+    ids = [r.pk for r in resources if booked is None or r.pk not in booked or booked[r.pk].deleted_at is not None]
+    if not ids:
+        return
+    if known is not None:
+        clash = known.get(uid)
+    else:
+        clash = (Booking.objects.active().filter(resource__in=ids, uid=uid)
+                 .exclude(appointment=appt).select_related("resource").first())
     if clash:
         raise UidConflict(href=clash.name, resource=clash.resource)
 
@@ -169,10 +213,29 @@ def _active_resource_ids(appt_id: int) -> set[int]:
                .values_list("resource_id", flat=True))
 
 
+def _bookings_under_lock(appt_id: int, held: dict[int, Resource], wanted: set[int],
+                         first: dict[int, Booking] | None = None) -> tuple[dict[int, Resource], dict[int, Booking]]:
+    """The appointment's bookings (removed ones too, by resource), read while every resource involved is locked.
+
+    ``first`` is a read made under the ``held`` locks (a PUT's, found by the object name): when it
+    needs no other lock it is the answer. Otherwise the missing resources are locked and the
+    bookings read again under them.
+    """
+    bookings = first
+    while True:
+        if bookings is None:
+            bookings = {b.resource_id: b for b in Booking.objects.filter(appointment_id=appt_id)}
+        needed = wanted | {rid for rid, b in bookings.items() if b.deleted_at is None}
+        if needed <= held.keys():
+            return held, bookings
+        held, bookings = _lock_resources(needed, held), None
+
+
 def _relock(appt: Appointment, if_match: IfMatch) -> Appointment:
-    """The appointment row under lock, after the preconditions that need it."""
+    """The appointment row under lock, after the preconditions that need it (with its branch and type)."""
     try:
-        current = Appointment.objects.select_for_update().get(pk=appt.pk)
+        current = (Appointment.objects.select_for_update(of=("self",)).select_related("branch", "appointment_type")
+                   .get(pk=appt.pk))
     except Appointment.DoesNotExist:
         raise DoesNotExist() from None
     if current.deleted_at is not None:
@@ -181,12 +244,24 @@ def _relock(appt: Appointment, if_match: IfMatch) -> Appointment:
     return current
 
 
-def _apply_content(appt: Appointment, ical_text: str | None, creating: bool) -> icalendar.Calendar:
-    """Set the modelled columns and the stored object; returns the parsed calendar."""
+def _share_relations(appt: Appointment, current: Appointment) -> None:
+    """The branch and type read with the locked row serve the caller's instance too (no query each)."""
+    for relation in (Appointment.branch, Appointment.appointment_type):
+        name = relation.field.name
+        if not relation.is_cached(appt) and getattr(appt, relation.field.attname) == getattr(current,
+                                                                                            relation.field.attname):
+            setattr(appt, name, getattr(current, name))
+
+
+def _apply_content(appt: Appointment, ical_text: str | None, creating: bool,
+                   checked: contract.CheckedObject | None = None) -> icalendar.Calendar:
+    """Set the modelled columns and the stored object; returns the parsed calendar.
+
+    ``checked``: ``ical_text`` as ``contract.check_object`` passed it already (a batch's)."""
     tzname = appt.timezone or appt.branch.timezone
     contract.check_appointment_type(appt.branch, appt.appointment_type)
     if ical_text is not None:
-        checked = contract.check_object(ical_text, tzname)
+        checked = checked or contract.check_object(ical_text, tzname)
         if not creating and checked.uid != appt.uid:
             raise UidChanged()
         _set_fields(appt, checked.fields)
@@ -203,9 +278,11 @@ def _apply_content(appt: Appointment, ical_text: str | None, creating: bool) -> 
     return ical.parse(appt.ical)
 
 
-def _judge_conflicts(appt: Appointment, idx: ical.TimeIndex, resources: list[Resource], on_conflict: str) -> None:
+def _judge_conflicts(appt: Appointment, idx: ical.TimeIndex, resources: list[Resource], on_conflict: str,
+                     pending: list[contract.Pending] | None = None) -> None:
+    """P2 (``contract.find_conflicts``); ``pending``: a batch's appointments not yet written, judged alike."""
     conflicts = contract.find_conflicts(idx.spans, resources, exclude=appt, all_day=appt.all_day,
-                                        status=appt.status)
+                                        status=appt.status, pending=pending)
     if conflicts and on_conflict == REFUSE:
         raise BookingConflict(conflicts)
     appt.has_conflict = bool(conflicts)
@@ -238,41 +315,50 @@ def _sync_bookings(appt: Appointment, old: dict[int, Booking], new: dict[int, Re
     return entries
 
 
-def object_name_for(appt: Appointment, resource: Resource) -> str:
-    """The object name of an appointment made outside a client: ``<uid>.ics``, unique in the calendar."""
-    from .models import object_name_for_uid
+def object_name_for(appt: Appointment, resource: Resource, taken: set[str] | None = None) -> str:
+    """The object name of an appointment made outside a client: ``<uid>.ics``, unique in the calendar.
 
+    ``taken``: the names in use in the calendar, when the caller read them already (a batch)."""
     name = object_name_for_uid(appt.uid)
-    if Booking.objects.filter(resource=resource, name=name, deleted_at__isnull=True).exists():
-        name = f"{uuid.uuid4()}.ics"
-    return name
+    if taken is not None:
+        in_use = name in taken
+    else:
+        in_use = Booking.objects.filter(resource=resource, name=name, deleted_at__isnull=True).exists()
+    return f"{uuid.uuid4()}.ics" if in_use else name
+
+
+@dataclass
+class _Held:
+    """What a caller read under its locks already: resource rows, the appointment's bookings and row."""
+
+    resources: dict[int, Resource]
+    bookings: dict[int, Booking] | None = None
+    current: Appointment | None = None
 
 
 def _save(appt: Appointment, resources: list[Resource] | None, ical_text: str | None,
-          opts: WriteOptions) -> Appointment:
+          opts: WriteOptions, held: _Held | None = None) -> Appointment:
+    """One write, each lock taken once: resources, then the appointment (see the module's doc)."""
+    held = held or _Held({})
     creating = appt.pk is None
-    before_ids = set() if creating else _active_resource_ids(appt.pk)
-    locked = _lock_resources(before_ids | {r.pk for r in resources or []})
+    wanted = {r.pk for r in resources or []}
     before = None  # the version being replaced, for the history
     if creating:
         if preconditions.parse(opts.if_match) is not None:
             raise DoesNotExist()
+        locked, old = _lock_resources(wanted, held.resources), {}
     else:
-        current = _relock(appt, opts.if_match)
+        locked, old = _bookings_under_lock(appt.pk, held.resources, wanted, held.bookings)
+        current = held.current or _relock(appt, opts.if_match)
         appt.ical = current.ical
-        before = history.snapshot(current, [locked[rid] for rid in before_ids if rid in locked])
+        _share_relations(appt, current)
+        before = history.snapshot(current, [locked[rid] for rid, b in old.items() if b.deleted_at is None])
     if opts.source:
         appt.source = opts.source
     cal = _apply_content(appt, ical_text, creating)
-    old = {} if creating else {b.resource_id: b for b in Booking.objects.filter(appointment_id=appt.pk)}
     if resources is None:
-        resources = [locked.get(rid) or Resource.objects.get(pk=rid)
-                     for rid, b in old.items() if b.deleted_at is None]
-    appt.warnings = contract.check_resources(appt.branch, resources)
-    _check_uid_free(appt.uid, resources, None if creating else appt)
-    idx = _index(appt, cal)
-    _redact(appt, resources)
-    _judge_conflicts(appt, idx, resources, opts.on_conflict)
+        resources = [locked[rid] for rid, b in old.items() if b.deleted_at is None]
+    idx = _check_new_state(appt, cal, resources, opts, old)
     if opts.who:
         appt.changed_by = opts.who
     appt.save()
@@ -280,11 +366,26 @@ def _save(appt: Appointment, resources: list[Resource] | None, ical_text: str | 
     by_id = {r.pk: r for r in resources}
     entries = _sync_bookings(appt, old, by_id, opts.names)
     if appt.deleted_at is None:
-        _log(by_id, entries)
+        _log(by_id, entries, locked)
     history.record(appt, action=AppointmentVersion.Action.CREATED if creating else AppointmentVersion.Action.CHANGED,
                    actor=opts.actor, before=before, after=history.snapshot(appt, resources),
                    restored_from=opts.restored_from)
     return appt
+
+
+def _check_new_state(appt: Appointment, cal: icalendar.Calendar, resources: list[Resource], opts: WriteOptions,
+                     old: dict[int, Booking], pending: list[contract.Pending] | None = None,
+                     known: dict[str, Booking] | None = None) -> ical.TimeIndex:
+    """The rules on what is about to be stored: resources, UID, time index, redaction, double bookings.
+
+    A batch (``store_many``) hands in what it read once for all its objects: the calendar's UIDs
+    (``known``) and its appointments judged but not written yet (``pending``)."""
+    appt.warnings = contract.check_resources(appt.branch, resources)
+    _check_uid_free(appt.uid, resources, appt if appt.pk else None, old, known)
+    idx = _index(appt, cal)
+    _redact(appt, resources, cal)
+    _judge_conflicts(appt, idx, resources, opts.on_conflict, pending)
+    return idx
 
 
 def save_appointment(
@@ -372,22 +473,175 @@ def store_object(resource: Resource, name: str, text: str, *, branch: Branch, if
     The object name is looked up under the calendar's lock, so If-None-Match,
     If-Match and the UID rule judge what is there when the write happens.
     Returns the appointment and whether it was created.
+
+    One transaction, each row locked and read once: the calendar, the appointment's bookings
+    (found by the name, in the same query), the other calendars it books (only if any), the
+    appointment. The ETag is computed from the bytes written, never read back.
     """
+    opts = WriteOptions(if_match=if_match, on_conflict=on_conflict, changed_by=changed_by, actor=actor)
+    try:
+        with transaction.atomic():
+            held = _lock_resources([resource.pk])
+            named = Booking.objects.active().filter(resource=resource, name=name).values("appointment_id")
+            bookings = {b.resource_id: b for b in Booking.objects.filter(appointment__in=named)}
+            if bookings:
+                return _store_existing(next(iter(bookings.values())).appointment_id, text, opts,
+                                       _Held(held, bookings), if_none_match), False
+            if preconditions.parse(if_match) is not None:
+                raise DoesNotExist()
+            opts.source, opts.names = Appointment.Source.PHONE, {resource.pk: name}
+            appt = Appointment(branch=branch, timezone=branch.timezone)
+            return _save(appt, [resource], text, opts, _Held(held)), True
+    except IntegrityError as exc:  # the unique indexes on bookings: a concurrent writer won
+        raise UidConflict() from exc
+
+
+def _store_existing(appt_id: int, text: str, opts: WriteOptions, held: _Held, if_none_match: IfMatch) -> Appointment:
+    """A PUT on an existing object: its other calendars locked (if any), then its row, then the preconditions."""
+    held.resources, held.bookings = _bookings_under_lock(appt_id, held.resources, set(), held.bookings)
+    current = _relock(Appointment(pk=appt_id), None)
+    tags = preconditions.parse(if_none_match)
+    if tags is not None and tags.matches_weakly(current.etag):
+        raise AlreadyExists()
+    check_if_match(current, opts.if_match)
+    held.current = current
+    return _save(current, None, text, opts, held)
+
+
+@dataclass
+class BatchItem:
+    """One object of a batch for one calendar, written like a PUT addressed by its UID.
+
+    ``uid`` is the UID as the caller read it (the batch asks for all of them in one query);
+    ``if_match`` / ``if_none_match`` are the preconditions of a PUT (``"*"``: only if new).
+    """
+
+    text: str
+    uid: str = ""
+    if_match: IfMatch = None
+    if_none_match: IfMatch = None
+
+
+@dataclass
+class BatchResult:
+    """What became of one item: the appointment written (``created`` or updated), or the refusal."""
+
+    appointment: Appointment | None = None
+    created: bool = False
+    error: Exception | None = None
+
+
+# What refuses one object of a batch and not the others: the contract's refusals, and what
+# icalendar raises on input no rule foresaw.
+ITEM_ERRORS = (AppointmentRefused, ValueError, TypeError, KeyError)
+
+
+def store_many(resource: Resource, items: Iterable[BatchItem], *, actor: Actor | None = None, changed_by: str = "",
+               source: str = Appointment.Source.IMPORT, on_conflict: str = FLAG) -> list[BatchResult]:
+    """Write many objects into ``resource``'s calendar in one transaction (``import_ics``).
+
+    The same rules as ``store_object`` for each object (``contract.check_object``,
+    ``contract.check_resources``, the UID rule, ``contract.find_conflicts``), in the order of the
+    items, so an item sees the ones before it as stored. The calendar is locked once; the UIDs and
+    names of all items are read in one query; new appointments, their occurrences, bookings,
+    change-log rows and history entries are written in one statement each, and ``sync_revision``
+    is raised once. An object whose UID is in the calendar updates it through the single writer
+    (in a savepoint). A refused object is left out with its error; the others are stored.
+    """
+    items = list(items)
+    opts = WriteOptions(on_conflict=on_conflict, changed_by=changed_by, source=source, actor=actor)
     with transaction.atomic():
-        _lock_resources([resource.pk])
-        booking = (Booking.objects.active().select_related("appointment__branch")
-                   .filter(resource=resource, name=name).first())
-        if booking is not None:
-            tags = preconditions.parse(if_none_match)
-            if tags is not None and tags.matches_weakly(booking.appointment.etag):
-                raise AlreadyExists()
-            return save_appointment(booking.appointment, ical_text=text, if_match=if_match,
-                                    on_conflict=on_conflict, changed_by=changed_by, actor=actor), False
-        if preconditions.parse(if_match) is not None:
-            raise DoesNotExist()
-        return create_appointment(branch=branch, resources=[resource], source=Appointment.Source.PHONE,
-                                  ical_text=text, names={resource.pk: name}, on_conflict=on_conflict,
-                                  changed_by=changed_by, actor=actor), True
+        batch = _Batch(resource, _lock_resources([resource.pk]), opts, items)
+        results = [batch.store(item) for item in items]
+        batch.flush()
+    return results
+
+
+@dataclass
+class _New:
+    appt: Appointment
+    idx: ical.TimeIndex
+    name: str
+
+
+class _Batch:
+    """``store_many``'s state: the locked calendar, what it holds of the batch's UIDs and names, and the new
+    appointments judged but not yet written (written together by ``flush``)."""
+
+    def __init__(self, resource: Resource, held: dict[int, Resource], opts: WriteOptions,
+                 items: list[BatchItem]) -> None:
+        self.resource, self.held, self.opts = resource, held, opts
+        self.uids = {i.uid for i in items if i.uid}
+        names = {object_name_for_uid(uid) for uid in self.uids}
+        rows = (Booking.objects.filter(resource=resource, deleted_at__isnull=True)
+                .filter(Q(uid__in=self.uids) | Q(name__in=names))
+                .select_related("resource", "appointment__branch", "appointment__appointment_type"))
+        self.known = {b.uid: b for b in rows if b.appointment.deleted_at is None and b.uid in self.uids}
+        self.names, self.taken = names, {b.name for b in rows}
+        self.fresh: set[str] = set()  # UIDs this batch creates: a second object with one of them is refused
+        self.new: list[_New] = []
+        self.pending: list[contract.Pending] = []
+
+    def store(self, item: BatchItem) -> BatchResult:
+        try:
+            booking = self.known.get(item.uid)
+            if booking is not None and item.uid not in self.fresh:
+                return BatchResult(self._update(booking, item), False)
+            if preconditions.parse(item.if_match) is not None:
+                raise DoesNotExist()
+            return BatchResult(self._judge_new(item), True)
+        except ITEM_ERRORS as exc:
+            return BatchResult(error=exc)
+
+    def _update(self, booking: Booking, item: BatchItem) -> Appointment:
+        """An object already in the calendar: the single writer, after the batch's new ones are written."""
+        tags = preconditions.parse(item.if_none_match)
+        if tags is not None and tags.matches_weakly(booking.appointment.etag):
+            raise AlreadyExists()
+        self.flush()
+        opts = dataclasses.replace(self.opts, if_match=item.if_match, source=None)
+        try:
+            with transaction.atomic():  # a savepoint: a refusal undoes this object only
+                return _save(booking.appointment, None, item.text, opts, _Held(self.held))
+        except IntegrityError as exc:
+            raise UidConflict() from exc
+
+    def _judge_new(self, item: BatchItem) -> Appointment:
+        """Every rule of a new object, as ``_save`` applies them; nothing written yet."""
+        branch = self.resource.branch
+        appt = Appointment(branch=branch, timezone=branch.timezone, source=self.opts.source)
+        cal = _apply_content(appt, item.text, creating=True)
+        known = self.known if appt.uid in self.uids else None  # else: a UID the caller did not foresee
+        idx = _check_new_state(appt, cal, [self.resource], self.opts, {}, self.pending, known)
+        if self.opts.who:
+            appt.changed_by = self.opts.who
+        name = object_name_for(appt, self.resource, self.taken if object_name_for_uid(appt.uid) in self.names
+                               else None)
+        self.uids.add(appt.uid)
+        self.fresh.add(appt.uid)
+        self.known[appt.uid] = Booking(appointment=appt, resource=self.resource, uid=appt.uid, name=name)
+        self.taken.add(name)
+        self.new.append(_New(appt, idx, name))
+        self.pending.append(contract.Pending(appt, frozenset({self.resource.pk}), idx.spans))
+        return appt
+
+    def flush(self) -> None:
+        """Write the judged new appointments: one statement per table, one change-log revision bump."""
+        if not self.new:
+            return
+        new, res = self.new, self.resource
+        Appointment.objects.bulk_create([n.appt for n in new])
+        Occurrence.objects.bulk_create([Occurrence.of(n.appt, s, e) for n in new for s, e in n.idx.spans],
+                                       batch_size=1000)
+        Booking.objects.bulk_create([Booking(appointment=n.appt, resource=res, uid=n.appt.uid, name=n.name)
+                                     for n in new])
+        _log({res.pk: res}, [(res.pk, n.appt, n.name, Change.Op.CREATED) for n in new], self.held)
+        AppointmentVersion.objects.bulk_create([
+            history.entry(n.appt, action=AppointmentVersion.Action.CREATED, actor=self.opts.actor, before=None,
+                          after=history.snapshot(n.appt, [res])) for n in new])
+        for n in new:
+            n.appt.conflicts = [c.with_ids() for c in n.appt.conflicts]
+        self.new, self.pending = [], []
 
 
 @transaction.atomic

@@ -1,0 +1,126 @@
+"""Issue 13, PUT ≤ 15 ms: the writer's SQL for one object, counted (speed itself is the benchmark's).
+
+A phone's PUT with If-Match is one transaction: the calendar locked once, the appointment's
+bookings found with the object name in one query, the appointment row locked and read once,
+one conflict read by the time index (plus the bookings of what it found), the row written,
+the occurrences replaced in one statement, one change-log row, one sync-revision bump and one
+history entry. Nothing written is read back: the ETag comes from the bytes.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from scheduler import services
+from scheduler.models import Appointment, Booking, Change, Resource
+from tests import factories as f
+
+from .conftest import obj, vcalendar, vevent
+
+
+def statements(queries) -> list[str]:
+    """Each statement's kind and main table, e.g. ``SELECT scheduler_booking`` (savepoints as they are)."""
+    out = []
+    for q in queries.captured_queries:
+        sql = q["sql"]
+        word = sql.split(None, 1)[0].upper()
+        match = re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
+        out.append(f"{word} {match.group(1)}" if match else word)
+    return out
+
+
+def put(resource, name: str, text: str, **kw):
+    return services.store_object(resource, name, text, branch=resource.branch, **kw)
+
+
+@pytest.mark.django_db
+def test_put_with_if_match_is_a_fixed_small_number_of_queries(calendars):
+    anna, _ben = calendars
+    appt, created = put(anna, "a.ics", obj("a@test"))
+    put(anna, "b.ics", obj("b@test", "20261201T103000Z", "20261201T113000Z"))  # overlaps: the conflict read finds it
+    anna = Resource.objects.select_related("branch").get(pk=anna.pk)
+    with CaptureQueriesContext(connection) as queries:
+        stored, created = put(anna, "a.ics", obj("a@test", summary="Sehtest (verlegt)"), if_match=f'"{appt.etag}"')
+    assert not created and stored.has_conflict
+    assert statements(queries) == [
+        "SAVEPOINT",                               # the transaction (a savepoint inside the test's)
+        "SELECT scheduler_resource",               # the calendar locked, once
+        "SELECT scheduler_booking",                # the appointment's bookings, found by the object name
+        "SELECT scheduler_appointment",            # the appointment row locked and read, once
+        "SELECT scheduler_occurrence",             # double bookings: the time index
+        "SELECT scheduler_booking",                # ... and the bookings of what it found
+        "UPDATE scheduler_appointment",
+        "DELETE scheduler_occurrence",
+        "INSERT scheduler_occurrence",             # all occurrences in one statement
+        "INSERT scheduler_change",
+        "UPDATE scheduler_resource",               # sync_revision, without reading it again
+        "INSERT scheduler_appointmentversion",
+        "RELEASE",
+    ], [q["sql"][:120] for q in queries.captured_queries]
+    stored_row = Appointment.objects.get(pk=appt.pk)
+    assert stored.etag == stored_row.etag  # the ETag returned is the one stored, computed, not re-read
+    assert Change.objects.filter(resource=anna).count() == 3
+
+
+@pytest.mark.django_db
+def test_put_of_a_weekly_series_writes_its_occurrences_in_one_statement(calendars):
+    anna, _ben = calendars
+    appt, _ = put(anna, "s.ics", obj("s@test", extra="RRULE:FREQ=WEEKLY;COUNT=52\n"))
+    with CaptureQueriesContext(connection) as queries:
+        put(anna, "s.ics", obj("s@test", summary="Teamrunde", extra="RRULE:FREQ=WEEKLY;COUNT=60\n"),
+            if_match=f'"{appt.etag}"')
+    kinds = statements(queries)
+    assert kinds.count("INSERT scheduler_occurrence") == 1
+    assert appt.occurrences.count() == 60
+    assert len(kinds) == 12  # no conflict candidates: no second booking read
+
+
+@pytest.mark.django_db
+def test_put_creating_an_object(calendars):
+    anna, _ben = calendars
+    with CaptureQueriesContext(connection) as queries:
+        put(anna, "n.ics", obj("n@test"), if_none_match="*")
+    assert statements(queries) == [
+        "SAVEPOINT", "SELECT scheduler_resource", "SELECT scheduler_booking",
+        "SELECT scheduler_booking",                # the UID free in this calendar
+        "SELECT scheduler_occurrence",
+        "INSERT scheduler_appointment", "INSERT scheduler_occurrence", "INSERT scheduler_booking",
+        "INSERT scheduler_change", "UPDATE scheduler_resource", "INSERT scheduler_appointmentversion", "RELEASE",
+    ], [q["sql"][:120] for q in queries.captured_queries]
+
+
+@pytest.mark.django_db
+def test_modelled_update_locks_each_row_once(calendars):
+    anna, ben = calendars
+    appt = f.appointment([anna])
+    appt = Appointment.objects.get(pk=appt.pk)
+    appt.title = "Hörtest"
+    with CaptureQueriesContext(connection) as queries:
+        services.save_appointment(appt, resources=[anna, ben], if_match=appt.etag)
+    kinds = statements(queries)
+    assert kinds.count("SELECT scheduler_resource") == 1  # both calendars locked together, in key order
+    assert kinds.count("SELECT scheduler_appointment") == 1
+    assert kinds.count("INSERT scheduler_change") == 1
+    assert len(kinds) <= 17, kinds
+    assert set(Booking.objects.filter(appointment=appt, deleted_at__isnull=True)
+               .values_list("resource_id", flat=True)) == {anna.pk, ben.pk}
+
+
+@pytest.mark.django_db
+def test_put_on_an_appointment_of_two_calendars_locks_the_other_one_too(calendars):
+    anna, ben = calendars
+    appt = f.appointment([anna, ben], uid="two@test")
+    name = Booking.objects.get(appointment=appt, resource=anna).name
+    text = vcalendar(vevent("two@test", "20261124T090000Z", "20261124T100000Z", "Sehtest neu"))
+    with CaptureQueriesContext(connection) as queries:
+        stored, _ = put(anna, name, text, if_match=f'"{appt.etag}"')
+    kinds = statements(queries)
+    assert kinds.count("SELECT scheduler_resource") == 2  # Anna's first (the PUT's), then Ben's
+    assert kinds.count("SELECT scheduler_booking") in (2, 3)  # read again under Ben's lock
+    assert sorted(Change.objects.filter(appointment=appt, op="modified").values_list("resource_id", flat=True)) \
+        == sorted([anna.pk, ben.pk])
+    assert stored.title == "Sehtest neu"
