@@ -129,7 +129,7 @@ def test_double_booking_is_flagged_not_refused(calendar, tmp_path):
     path = tmp_path / "export.ics"
     path.write_text(export(vevent("one@x"), vevent("two@x")), newline="")
     output = run("--resource", calendar.slug, str(path))
-    assert "2 angelegt" in output and "1 imported with a double booking" in output
+    assert "2 angelegt" in output and "1 importierter Termin belegt eine Ressource doppelt (markiert)." in output
 
 
 def test_unknown_resource_and_missing_file(calendar, tmp_path):

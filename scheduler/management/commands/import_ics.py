@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from scheduler import importer
 from scheduler.models import Resource
@@ -68,11 +70,14 @@ class Command(BaseCommand):
     def print_report(self, report: importer.ImportReport, seconds: float) -> None:
         self.stdout.write(self.style.SUCCESS(report.summary()) if not report.skipped else report.summary())
         if report.flagged:
-            self.stdout.write(self.style.WARNING(f"{report.flagged} imported with a double booking (flagged)."))
+            self.stdout.write(self.style.WARNING(ngettext(
+                "%(n)s importierter Termin belegt eine Ressource doppelt (markiert).",
+                "%(n)s importierte Termine belegen eine Ressource doppelt (markiert).", report.flagged)
+                % {"n": report.flagged}))
         for reason, count in report.reasons():
             self.stdout.write(self.style.WARNING(f"  {count} × {reason}"))
         for item in report.skipped[:50]:
             self.stdout.write(f"    {item.origin} {item.uid}: {item.reason}")
         if len(report.skipped) > 50:
-            self.stdout.write(f"    … {len(report.skipped) - 50} more")
-        self.stdout.write(f"{report.total} objects in {seconds:.1f} s")
+            self.stdout.write("    … " + _("%(n)d weitere") % {"n": len(report.skipped) - 50})
+        self.stdout.write(_("%(n)d Objekte in %(seconds).1f s") % {"n": report.total, "seconds": seconds})
