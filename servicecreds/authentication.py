@@ -26,13 +26,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.cache import cache
 
-from . import decision_cache, throttle
+from . import decision_cache, near_cache, throttle
 from .access import Decision, credential_decision, refuse
 from .models import ServiceCredential
 from .throttle import FAILURE_WINDOW, MAX_FAILURES  # noqa: F401  (the numbers, for callers and tests)
@@ -40,6 +41,7 @@ from .throttle import FAILURE_WINDOW, MAX_FAILURES  # noqa: F401  (the numbers, 
 log = logging.getLogger("terminsync.auth")
 SCOPE = "caldav"
 VERIFIED_TTL = 300  # seconds a verified password is remembered after its last use
+TOUCH_EVERY = 60  # seconds between renewals of the shared entry by one worker
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,20 @@ def _refusal(cred: ServiceCredential | None, throttled: bool) -> str:
     return "wrong_password" if cred.has_password else "no_password"
 
 
+def _recently_verified(key: str, stamp: str) -> bool:
+    """Was this password verified for the credential as stored now (``stamp``)? This worker's memory
+    first; the shared cache otherwise, and its entry's lifetime renewed at most once a minute."""
+    near = near_cache.verified.get(key)
+    if near is not None and near[0] == stamp:
+        if time.monotonic() - near[1] < TOUCH_EVERY:
+            return True
+        cache.touch(key, VERIFIED_TTL)
+    elif cache.get(key) != stamp:
+        return False
+    near_cache.verified.set(key, (stamp, time.monotonic()), VERIFIED_TTL)
+    return True
+
+
 def lookup(username: str) -> ServiceCredential | None:
     """The credential row, fresh, with the rule's other inputs from ``decision_cache`` (one query when cached)."""
     return decision_cache.load(username)
@@ -86,8 +102,7 @@ def authenticate(username: str, password: str, client: str = "") -> AuthResult:
     """Verify a username/password pair and apply the credential part of the access rule."""
     cred = lookup(username)
     key = _cache_key(username, password)
-    if cred is not None and cred.has_password and cache.get(key) == _stamp(cred):
-        cache.touch(key, VERIFIED_TTL)
+    if cred is not None and cred.has_password and _recently_verified(key, _stamp(cred)):
         return AuthResult(cred, credential_decision(cred))
     throttled = throttle.is_throttled(SCOPE, username, client)
     if not _verify(cred, password):
@@ -97,4 +112,5 @@ def authenticate(username: str, password: str, client: str = "") -> AuthResult:
         log.warning("CalDAV password verified while throttled: user=%r reason=throttled_but_verified ip=%s",
                     username, client)
     cache.set(key, _stamp(cred), VERIFIED_TTL)
+    near_cache.verified.set(key, (_stamp(cred), time.monotonic()), VERIFIED_TTL)
     return AuthResult(cred, credential_decision(cred))

@@ -29,6 +29,7 @@ keys when the cached models change shape, so a shared cache survives a deploy.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import uuid
@@ -45,7 +46,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from branches.models import Branch
 from scheduler.models import Employee, Resource
 
-from . import access
+from . import access, near_cache
 from .models import AccessVersion, ServiceCredential
 
 VERSION_ROW = 1
@@ -60,6 +61,12 @@ class Inputs:
     user: object  # settings.AUTH_USER_MODEL, with its employee and its permissions loaded
     branch: Branch
     candidates: list[Resource]  # access.candidate_resources, counters deferred, in calendar order
+
+    def copy(self) -> Inputs:
+        """This request's own instances: handlers set the counters on the resources, and the shared
+        original may serve another thread of the same worker (``near_cache``) at the same moment."""
+        return Inputs(user=copy.copy(self.user), branch=copy.copy(self.branch),
+                      candidates=[copy.copy(r) for r in self.candidates])
 
 
 @functools.cache
@@ -109,10 +116,14 @@ def load(username: str) -> ServiceCredential | None:
     if cred is None:
         return None
     key = _key(cred)
-    inputs = cache.get(key)
+    inputs = near_cache.inputs.get(key)
     if inputs is None:
-        inputs = _build(cred)
-        cache.set(key, inputs, TTL)
+        inputs = cache.get(key)
+        if inputs is None:
+            inputs = _build(cred)
+            cache.set(key, inputs, TTL)
+        near_cache.inputs.set(key, inputs, TTL)
+    inputs = inputs.copy()
     cred.user, cred.branch = inputs.user, inputs.branch
     cred.access_inputs = inputs
     return cred

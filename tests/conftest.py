@@ -5,12 +5,18 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """The password-verification cache must not leak between tests."""
+    """The password-verification cache must not leak between tests (nor its per-process front)."""
     from django.core.cache import cache
 
+    from servicecreds import near_cache
+
     cache.clear()
+    near_cache.inputs.clear()
+    near_cache.verified.clear()
     yield
     cache.clear()
+    near_cache.inputs.clear()
+    near_cache.verified.clear()
 
 
 @pytest.fixture

@@ -51,6 +51,10 @@ def clock(settings, monkeypatch):
     fake = types.SimpleNamespace(time=c.time)
     monkeypatch.setattr(base, "time", fake)
     monkeypatch.setattr(locmem, "time", fake)
+    from servicecreds import authentication, near_cache  # the per-process front of the cache: same clock
+
+    monkeypatch.setattr(near_cache, "time", types.SimpleNamespace(monotonic=c.time))
+    monkeypatch.setattr(authentication, "time", types.SimpleNamespace(monotonic=c.time))
     from django.core.cache import cache
 
     cache.clear()
