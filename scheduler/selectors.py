@@ -195,15 +195,17 @@ def object_rows(resource: Resource, *, names: Sequence[str] | None = None, size:
     in the same query (a subquery), never per object.
     """
     if names is None:
-        yield from _object_rows(_active(resource).order_by("name"), size, modified, data, levels)
+        yield from _object_rows(_active(resource).order_by("name"), size, modified, data, levels, stream=True)
         return
     names = list(dict.fromkeys(names))
     for i in range(0, len(names), _NAMES_PER_QUERY):
         yield from _object_rows(_active(resource).filter(name__in=names[i:i + _NAMES_PER_QUERY]),
-                                size, modified, data, levels)
+                                size, modified, data, levels, stream=False)
 
 
-def _object_rows(qs, size: bool, modified: bool, data: bool, levels: Levels) -> Iterator[ObjectRow]:
+def _object_rows(qs, size: bool, modified: bool, data: bool, levels: Levels, *, stream: bool) -> Iterator[ObjectRow]:
+    """``stream``: a whole calendar is read in chunks (on PostgreSQL a server-side cursor); at most
+    ``_NAMES_PER_QUERY`` named rows are fetched at once, without the cursor's extra round trips."""
     columns = ["name"]
 
     def column(name: str) -> int:
@@ -225,7 +227,8 @@ def _object_rows(qs, size: bool, modified: bool, data: bool, levels: Levels) -> 
             resource__employee_id=levels.employee_id)))
         own_at = column("books_own")
     new = tuple.__new__  # ObjectRow(...) without the keyword handling: a third of the cost per row
-    for row in qs.values_list(*columns).iterator(chunk_size=LISTING_CHUNK):
+    rows = qs.values_list(*columns)
+    for row in (rows.iterator(chunk_size=LISTING_CHUNK) if stream else rows):
         redacted, etag_at, text_at = plans[1] if own_at is not None and row[own_at] else plans[0]
         text = row[text_at] if text_at is not None else None
         length = None
