@@ -7,13 +7,15 @@
         --xandikos-python bench/.peers/xandikos-venv/bin/python
 
 For each size N one data set of N ``.ics`` files is written (``bench/dataset.py``) and loaded
-into every server: into Terminsync with ``manage.py import_ics``, into the peers' storage as
-files. Terminsync runs under gunicorn (``DEBUG=0``, Redis when one listens on 6379); the floor
-is Python's own HTTP server answering a trivial GET. Each workload runs interleaved (A B C A B
-C …, the order rotated each round), W warm-ups then R timed repetitions, one keep-alive
-session per server; reported are median and p95 in ms, the ratio to the faster peer, whether
-every server named the same objects, then 8 clients (70 % week query, 20 % GET, 10 % PUT) for
-a fixed time with errors and the p95 of GET under load, and memory per process after it.
+into Terminsync with ``manage.py import_ics``, one calendar per size; the largest goes into
+the peers' storage as files. Terminsync runs under gunicorn (``DEBUG=0``, Redis when one
+listens on 6379); the floor is Python's own HTTP server answering a trivial GET. Each workload
+runs interleaved (A B C A B C …, the order rotated each round) over the floor, Terminsync's
+largest calendar, its smaller ones (for the scale ratios, measured in the same rounds) and the
+peers: W warm-ups then R timed repetitions, one keep-alive session each. Reported are median
+and p95 in ms, the ratio to the faster peer, whether every server named the same objects,
+then 8 clients (70 % week query, 20 % GET, 10 % PUT) for a fixed time with errors and the p95
+of GET under load, and memory per process after it.
 """
 
 from __future__ import annotations
@@ -106,7 +108,7 @@ def prepare(sizes: list[int], data_root: Path) -> dict[int, str]:
     return slugs
 
 
-def timed(setup, repeat: int, warmup: int, clients: list, samples: dict[str, list[float]],
+def timed(name: str, repeat: int, warmup: int, clients: list, samples: dict[str, list[float]],
           first: dict[str, object]) -> None:
     """Interleave: each round runs the workload once per client, the order rotated each round."""
     for rnd in range(warmup + repeat):
@@ -114,7 +116,7 @@ def timed(setup, repeat: int, warmup: int, clients: list, samples: dict[str, lis
         for c in order:
             if rnd >= warmup + c.rounds:
                 continue
-            call = setup(c)
+            call = c.work[name](c)
             t = time.perf_counter()
             result = call()
             elapsed = (time.perf_counter() - t) * 1000
@@ -128,7 +130,7 @@ def stats(xs: list[float]) -> tuple[float, float]:
     return statistics.median(xs), xs[min(len(xs) - 1, int(round(len(xs) * 0.95)) - 1)]
 
 
-def check_same(name: str, first: dict[str, object], clients: list) -> str:
+def check_same(first: dict[str, object], clients: list) -> str:
     """Did every server name the same objects? Returns '' or who deviates, by how many, examples."""
     sets = {c.name: {workloads.key(h) for h in workloads.listed(first[c.name], c.collection)}
             for c in clients if c.name in first}
@@ -141,34 +143,34 @@ def check_same(name: str, first: dict[str, object], clients: list) -> str:
     return "; ".join(notes)
 
 
-def run_size(n: int, clients: list, floor, args) -> dict:
-    common = sorted(set.intersection(*(set(c.hrefs) for c in clients)))
+def run(clients: list, compared: list, floor, args) -> dict:
+    """Every workload, interleaved over ``clients`` (and the floor for GET and PROPFIND Depth 0);
+    ``compared`` are the clients on the same data set, whose listings must name the same objects."""
     table, deviations = {}, {}
-    for name, setup in workloads.workloads(common).items():
+    for name in workloads.NAMES:
         samples, first = {}, {}
-        participants = clients + ([floor] if floor and name.startswith(("GET", "PROPFIND Depth 0")) else [])
-        timed(setup, args.repeat, args.warmup, participants, samples, first)
+        participants = clients + ([floor] if name.startswith(("GET", "PROPFIND Depth 0")) else [])
+        timed(name, args.repeat, args.warmup, participants, samples, first)
         table[name] = {s: stats(v) for s, v in samples.items()}
         if name in workloads.LISTINGS:
-            deviations[name] = check_same(name, first, clients)
-        print(f"  N={n} {name}: " + ", ".join(f"{s} {m:.1f}" for s, (m, _) in table[name].items()), flush=True)
-    return {"table": table, "deviations": deviations, "common": common}
+            deviations[name] = check_same(first, compared)
+        print(f"  {name}: " + ", ".join(f"{s} {m:.1f}" for s, (m, _) in table[name].items()), flush=True)
+    return {"table": table, "deviations": deviations}
 
 
-def print_report(results: dict[int, dict], loads: dict, memory: dict, sizes: list[int], names: list[str]) -> None:
-    big = sizes[-1]
-    res = results[big]["table"]
-    floor = res["GET one object"].get("floor", (float("nan"),))[0]
+def print_report(result: dict, loads: dict, memory: dict, names: list[str], big: int) -> None:
+    res = result["table"]
+    floor = res["GET one object"]["floor"][0]
     print(f"\n### N = {big}: median ms (p95)\n")
-    print("| request | " + " | ".join(names) + " | Terminsync / faster peer | deviations |")
+    print("| request | " + " | ".join(names) + " | Terminsync / faster peer | same objects? |")
     print("|---" * (len(names) + 3) + "|")
     for w, row in res.items():
         cells = [f"{row[s][0]:.1f} ({row[s][1]:.1f})" if s in row else "" for s in names]
-        peers = [row[s][0] for s in names if s in row and s not in ("Terminsync", "floor")]
+        peers = [row[s][0] for s in names if s in row and s in loads and s != "Terminsync"]
         ratio = f"{row['Terminsync'][0] / min(peers):.2f}" if peers else ""
         if w.startswith(("GET", "PROPFIND Depth 0")):
             ratio += f" · {row['Terminsync'][0] / floor:.1f}× the floor"
-        dev = results[big]["deviations"].get(w, "") or ("same objects" if w in workloads.LISTINGS else "")
+        dev = result["deviations"].get(w, "") or ("yes" if w in workloads.LISTINGS else "")
         print(f"| {w} | " + " | ".join(cells) + f" | {ratio} | {dev} |")
     print("\n8 clients (70 % week query, 20 % GET, 10 % PUT):\n")
     for s, r in loads.items():
@@ -179,12 +181,11 @@ def print_report(results: dict[int, dict], loads: dict, memory: dict, sizes: lis
     print("\nMemory after the run (RSS MiB per process):\n")
     for s, rss in memory.items():
         print(f"- {s}: " + ", ".join(f"{m:.0f}" for m in rss))
-    if len(sizes) > 1:
-        small = sizes[0]
-        print()
+    print()
+    for small in [n for n in names if n.startswith("Terminsync N=")]:
         for w in ("PROPFIND Depth 0 (ctag + sync-token)", "sync-collection after 10 changes", "GET one object"):
-            a, b = results[small]["table"][w]["Terminsync"][0], res[w]["Terminsync"][0]
-            print(f"- Terminsync {w}: N={big} / N={small} = {b / a:.2f}")
+            print(f"- {w}: Terminsync at N={big} / at {small[len('Terminsync '):]} = "
+                  f"{res[w]['Terminsync'][0] / res[w][small][0]:.2f}")
 
 
 def main() -> None:
@@ -200,49 +201,54 @@ def main() -> None:
     parser.add_argument("--radicale-python")
     parser.add_argument("--xandikos-python")
     args = parser.parse_args()
-    sizes = [int(x) for x in args.sizes.split(",")]
+    sizes = sorted(int(x) for x in args.sizes.split(","))
+    big = sizes[-1]
     print(f"database: {args.database_url.split('@')[-1]}", flush=True)
     setup_django(args.database_url)
     slugs = prepare(sizes, HERE / "data")
     floor = servers.start_floor()
     floor_client = workloads.Client("floor", floor.collection, None)
     floor_client.rounds = args.repeat
-    floor_client.url = lambda k: floor.collection  # noqa: E731 (the floor answers every GET alike)
-    floor_client.dav = lambda *a, **kw: floor_client.session.get(floor.collection)  # noqa: E731
+    floor_client.work = {  # the floor answers every GET alike, a PROPFIND as a GET
+        "GET one object": lambda c: lambda: c.session.get(floor.collection),
+        "PROPFIND Depth 0 (ctag + sync-token)": lambda c: lambda: c.session.get(floor.collection)}
     started = []
     try:
-        results, loads, memory = {}, {}, {}
-        for n in sizes:
-            ours = servers.start_terminsync(args.database_url, slugs[n], args.workers, args.threads)
-            started = [ours]
-            if args.radicale_python and n == sizes[-1]:
-                started.append(servers.start_radicale(args.radicale_python, HERE / "radicale-data",
-                                                      HERE / "data" / str(n), n))
-            if args.xandikos_python and n == sizes[-1]:
-                started.append(servers.start_xandikos(args.xandikos_python, HERE / "xandikos-data",
-                                                      HERE / "data" / str(n), n))
-            clients = []
-            for s in started:
-                c = workloads.Client(s.name, s.collection, s.auth)
-                c.rounds = args.repeat if s.name == "Terminsync" else (args.peer_repeat or args.repeat)
-                c.learn()
-                print(f"  {s.name}: {len(c.hrefs)} objects at N={n}", flush=True)
-                clients.append(c)
-            results[n] = run_size(n, clients, floor_client, args)
-            if n == sizes[-1]:
-                for s, c in zip(started, clients, strict=True):
-                    loads[s.name] = workloads.load(c, results[n]["common"], args.load_seconds)
-                    memory[s.name] = s.rss_mib()
-            for s in started:
-                s.stop()
-            started = []
+        # one gunicorn serves every size: the smaller calendars run in the same rounds, for the scale ratios
+        ours = servers.start_terminsync(args.database_url, slugs[big], args.workers, args.threads)
+        started.append(ours)
+        targets = [(f"Terminsync N={n}", ours.collection.replace(slugs[big], slugs[n]), ours.auth)
+                   for n in sizes if n != big]
+        targets.insert(0, ("Terminsync", ours.collection, ours.auth))
+        peers = []
+        if args.radicale_python:
+            peers.append(servers.start_radicale(args.radicale_python, HERE / "radicale-data", HERE / "data" / str(big),
+                                                big))
+        if args.xandikos_python:
+            peers.append(servers.start_xandikos(args.xandikos_python, HERE / "xandikos-data",
+                                                HERE / "data" / str(big), big))
+        started += peers
+        targets += [(p.name, p.collection, p.auth) for p in peers]
+        clients = []
+        for name, collection, auth in targets:
+            c = workloads.Client(name, collection, auth)
+            c.rounds = args.repeat if name.startswith("Terminsync") else (args.peer_repeat or args.repeat)
+            c.learn()
+            c.work = workloads.workloads(sorted(c.hrefs))  # same keys on the same data set: same objects
+            print(f"  {name}: {len(c.hrefs)} objects", flush=True)
+            clients.append(c)
+        compared = [c for c in clients if not c.name.startswith("Terminsync N=")]
+        result = run(clients, compared, floor_client, args)
+        loads, memory = {}, {}
+        for s, c in zip([ours] + peers, compared, strict=True):
+            loads[s.name] = workloads.load(c, sorted(c.hrefs), args.load_seconds)
+            memory[s.name] = s.rss_mib()
         names = ["floor"] + [c.name for c in clients]
-        print_report(results, loads, memory, sizes, names)
+        print_report(result, loads, memory, names, big)
     finally:
         for s in started:
             s.stop()
         floor.stop()
-
 
 if __name__ == "__main__":
     main()

@@ -143,6 +143,9 @@ def workloads(common: list[str]) -> dict[str, Callable[[Client], Callable[[], ob
     }
 
 
+NAMES = ["PROPFIND Depth 0 (ctag + sync-token)", "GET one object", "PROPFIND Depth 1 (ETags of all)",
+         "calendar-multiget of 100", "sync-collection, initial", "PUT with If-Match", "calendar-query, one week",
+         "calendar-query, one month", "sync-collection after 10 changes"]
 LISTINGS = {"PROPFIND Depth 1 (ETags of all)", "calendar-multiget of 100", "sync-collection, initial",
             "calendar-query, one week", "calendar-query, one month"}
 
