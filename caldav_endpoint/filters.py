@@ -282,6 +282,14 @@ class Query:
                 and not cf.prop_filters and not cf.comp_filters)
 
     @property
+    def needs_alarm(self) -> bool:
+        """Only objects with a VALARM can match: a VEVENT filter asks for one (RFC 4791 §9.7.1: every
+        comp-filter must match). The index column ``has_alarm`` then narrows the candidates."""
+        return any(cf.name == "VEVENT" and not cf.is_not_defined
+                   and any(a.name == "VALARM" and not a.is_not_defined for a in cf.comp_filters)
+                   for cf in self.root.comp_filters)
+
+    @property
     def matches_nothing(self) -> bool:
         """A calendar of VEVENTs has no VTODO/VJOURNAL: such queries are empty, not unsupported;
         nor has it anything in a time-range wholly outside the computed window."""

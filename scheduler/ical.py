@@ -707,3 +707,8 @@ def alarm_reach(cal: icalendar.Calendar, default_tz: dt.tzinfo) -> AlarmReach | 
     if not offsets and not absolute:
         return None
     return AlarmReach(min(offsets, default=dt.timedelta(0)), max(offsets, default=dt.timedelta(0)), absolute)
+
+
+def has_alarm(text: str) -> bool:
+    """Does this iCalendar text carry a VALARM (any case: clients send ``begin:valarm`` too)?"""
+    return "BEGIN:VALARM" in text.upper()

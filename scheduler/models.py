@@ -258,6 +258,9 @@ class Appointment(models.Model):
     last_end = models.DateTimeField(_("letztes Ende"), null=True, blank=True, editable=False)
     # Occurrence rows cover every instance up to this instant; NULL = all of them.
     occurrences_until = models.DateTimeField(null=True, blank=True, editable=False)
+    # Does the stored object carry a VALARM? A calendar-query that asks for alarms (RFC 4791 §9.9)
+    # expands only these candidates instead of every object of the calendar.
+    has_alarm = models.BooleanField(default=False, editable=False)
     created = models.DateTimeField(_("angelegt"), auto_now_add=True)
     modified = models.DateTimeField(_("geändert"), auto_now=True)
     deleted_at = models.DateTimeField(_("gelöscht am"), null=True, blank=True, editable=False)

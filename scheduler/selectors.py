@@ -132,10 +132,13 @@ def objects_changed(resource: Resource, names: list[str], after: int, upto: int,
 
 
 def objects_in_range(resource: Resource, start: dt.datetime | None, end: dt.datetime | None,
-                     *, with_data: bool = True, redacted: bool = False) -> list[CalendarObject]:
+                     *, with_data: bool = True, redacted: bool = False, alarm: bool = False) -> list[CalendarObject]:
     """Candidates whose time-range index overlaps [start, end), each with ``occurs`` from the
-    occurrence table (exact where the table covers the range; None where the caller must expand)."""
+    occurrence table (exact where the table covers the range; None where the caller must expand).
+    ``alarm``: only objects that carry a VALARM (a query about alarms)."""
     qs = _active(resource).filter(overlap_q(start, end, "appointment__"))
+    if alarm:
+        qs = qs.filter(appointment__has_alarm=True)
     if start is None and end is None:
         return _rows(qs.order_by("name"), with_data, redacted=redacted)
     qs = qs.annotate(**occurrence_annotations(start, end, "appointment__"))

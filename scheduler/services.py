@@ -120,6 +120,7 @@ def _index(appt: Appointment, cal: icalendar.Calendar) -> ical.TimeIndex:
     appt.first_start, appt.last_end, appt.occurrences_until = idx.first, idx.last, idx.complete_until
     appt.etag = ical.etag_for(appt.ical)
     appt.size = len(appt.ical.encode("utf-8"))
+    appt.has_alarm = ical.has_alarm(appt.ical)
     return idx
 
 

@@ -31,7 +31,7 @@ def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
     fast = query.time_range_only
     redacted = privacy.may_redact(ctx, resource)
     candidates = privacy.received(ctx, resource, selectors.objects_in_range(
-        resource, start, end, with_data=with_data or not fast, redacted=redacted))
+        resource, start, end, with_data=with_data or not fast, redacted=redacted, alarm=query.needs_alarm))
     # where the occurrence table cannot answer (an endless series beyond its horizon), load and expand
     missing = [o.name for o in candidates if o.ical is None and not (fast and o.occurs is not None)]
     bodies = selectors.objects_by_names(resource, missing, with_data=True) if missing else {}

@@ -206,3 +206,37 @@ def test_python_caldav_alarm_search(live_server, dav):
     assert uids(t(25, 8, 40), t(25, 8, 50), post_filter=False) == {"before-start"}
     assert uids(t(8, 7, 30), t(8, 8, 30), post_filter=False) == {"weekly"}
     assert uids(t(5, 6, month=4), t(5, 8, month=4), post_filter=False) == set()
+
+
+# Issue 13: an alarm query expands only the objects that carry a VALARM (``Appointment.has_alarm``).
+@pytest.mark.django_db
+def test_alarm_query_parses_only_objects_with_alarms(client, dav, monkeypatch):
+    from caldav_endpoint.reports import calendar_query
+    from scheduler import ical
+    from scheduler.models import Appointment
+
+    load(dav)
+    for i in range(20):  # plain appointments: candidates of every query before the column
+        services.create_appointment(branch=dav.branch, resources=[dav.person], ical_text=data.cal(f"""BEGIN:VEVENT
+UID:plain-{i}
+DTSTAMP:20260101T000000Z
+DTSTART:202603{10 + i % 10:02d}T090000Z
+DTEND:202603{10 + i % 10:02d}T100000Z
+SUMMARY:ohne Erinnerung
+END:VEVENT
+"""))
+    with_alarm = set(Appointment.objects.filter(has_alarm=True).values_list("uid", flat=True))
+    assert with_alarm == {"before-start", "related-end", "absolute", "weekly"}
+    parsed = []
+    real_parse = ical.parse
+    monkeypatch.setattr(calendar_query.ical, "parse", lambda text: parsed.append(text) or real_parse(text))
+    assert found(client, dav, alarm_query(t(1, 0), t(1, 0, month=5))) == with_alarm  # all four fire in the range
+    assert 0 < len(parsed) <= len(with_alarm)
+    assert all(ical.has_alarm(text) for text in parsed)
+
+
+def test_has_alarm_reads_any_case():
+    from scheduler import ical
+
+    assert ical.has_alarm("BEGIN:VCALENDAR\r\nbegin:valarm\r\n")
+    assert not ical.has_alarm("BEGIN:VCALENDAR\r\nDESCRIPTION:kein VALARM-Block\r\n")
