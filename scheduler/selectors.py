@@ -97,12 +97,6 @@ def _active(resource: Resource):
     return Booking.objects.active().filter(resource=resource)
 
 
-def get_object(resource: Resource, name: str, *, with_data: bool = True,
-               redacted: bool = False) -> CalendarObject | None:
-    rows = _rows(_active(resource).filter(name=name), with_data, redacted=redacted)
-    return rows[0] if rows else None
-
-
 def get_booking(resource: Resource, name: str) -> Booking | None:
     return _active(resource).select_related("appointment", "resource").filter(name=name).first()
 
