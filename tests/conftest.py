@@ -61,3 +61,12 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def log_in(page, live_server, username: str, password: str, *, admin: bool = True) -> None:
+    """Log in through the real form: the admin's (``/admin/login/``) or Mein Konto's (``/account/login/``)."""
+    page.goto(f"{live_server.url}/{'admin' if admin else 'account'}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("input[type=submit]" if admin else "button[type=submit]")
+    page.wait_for_url("**/admin/" if admin else "**/account/")

@@ -9,6 +9,7 @@ from django.utils import timezone
 from caldav_endpoint.models import DeviceHealth
 from servicecreds.models import ServiceCredential
 from tests.caldav.conftest import make_credential
+from tests.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,11 +24,7 @@ def test_list_fits_1280_px(page, live_server, dav):
                                 refusals_since=now, refusals_count=12)
     get_user_model().objects.create_superuser("chef", "chef@example.com", "Chef-Passwort-1")
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "chef")
-    page.fill("#id_password", "Chef-Passwort-1")
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
+    log_in(page, live_server, "chef", "Chef-Passwort-1")
     page.goto(f"{live_server.url}/admin/servicecreds/servicecredential/")
     cells = page.locator("td.field-sync_status").all_text_contents()
     assert "Fehler: Passwort falsch (12× in 24 Std.)" in cells

@@ -6,6 +6,7 @@ import pytest
 
 from scheduler import services
 from scheduler.models import Appointment, Door
+from tests.conftest import log_in
 
 from .conftest import build_world
 
@@ -22,11 +23,7 @@ def test_popover_lists_versions_and_restores_one(page, live_server):
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     page.set_viewport_size({"width": 1280, "height": 1100})
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "chef")
-    page.fill("#id_password", "Chef-Passwort-1")
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
+    log_in(page, live_server, "chef", "Chef-Passwort-1")
     page.goto(f"{live_server.url}/admin/planner/?branch={world.branch.pk}&date=2026-11-24&view=day")
     page.wait_for_selector("body[data-planner-loads]")
     page.locator(f'.ec-event[data-appointment="{appt.pk}"]').first.click()

@@ -14,6 +14,7 @@ from branches.models import Branch
 from scheduler import services
 from scheduler.management.commands import loaddemo
 from scheduler.models import Appointment, Booking, Occurrence, Resource
+from tests.conftest import log_in
 from tests.planner.world import BERLIN, UTC
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,11 +33,7 @@ def planner(page, live_server, demo):
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     page.set_viewport_size({"width": 1280, "height": 1100})
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "admin")
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
+    log_in(page, live_server, "admin", PASSWORD)
     page.click("#planner-link")  # the admin index leads to the planner
     page.wait_for_url("**/admin/planner/")
     page.wait_for_selector("body[data-planner-loads]")

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from tests.caldav.conftest import build_setup
+from tests.conftest import log_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("counting_hasher")]
 
@@ -24,11 +25,7 @@ def violations(page):
 def test_admin_login_changelist_and_url_page(page, live_server, violations):
     setup = build_setup()
     get_user_model().objects.create_superuser("chef", "chef@example.com", "Chef-Passwort-1")
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "chef")
-    page.fill("#id_password", "Chef-Passwort-1")
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
+    log_in(page, live_server, "chef", "Chef-Passwort-1")
     page.goto(f"{live_server.url}/admin/servicecreds/servicecredential/")
     expect(page.locator("#result_list")).to_contain_text(setup.credential.username)
     page.goto(f"{live_server.url}/admin/servicecreds/servicecredential/{setup.credential.pk}/url/")
@@ -45,11 +42,7 @@ def test_language_switch_on_my_account(page, live_server, violations):
     user = setup.employee.user
     user.set_password("Login-Passwort-1")
     user.save()
-    page.goto(f"{live_server.url}/account/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", "Login-Passwort-1")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/account/")
+    log_in(page, live_server, user.username, "Login-Passwort-1", admin=False)
     expect(page.locator("html")).to_have_attribute("lang", "de")
     page.select_option("select[name=language]", "en")
     expect(page.locator("html")).to_have_attribute("lang", "en")

@@ -4,17 +4,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
+from tests.conftest import log_in
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def admin_page(page, live_server, setup):
     get_user_model().objects.create_superuser("chef", "chef@example.com", "Chef-Passwort-1")
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "chef")
-    page.fill("#id_password", "Chef-Passwort-1")
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
+    log_in(page, live_server, "chef", "Chef-Passwort-1")
     return page
 
 

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from servicecreds.models import ServiceCredential
 from tests.caldav.conftest import make_credential
+from tests.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,21 +43,13 @@ def phone_page(browser, locale="de-DE"):
 
 
 def log_in_to_my_account(page, live_server):
-    page.goto(f"{live_server.url}/account/login/")
-    page.fill("#id_username", "anna")
-    page.fill("#id_password", "Login-Passwort-1")
-    page.click("button[type=submit]")
-    page.wait_for_url("**/account/")
+    log_in(page, live_server, "anna", "Login-Passwort-1", admin=False)
 
 
 def test_credential_list_at_1280_px(page, live_server, world):
     get_user_model().objects.create_superuser("chef", "chef@example.com", "Chef-Passwort-1")
     page.set_viewport_size({"width": 1280, "height": 800})
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", "chef")
-    page.fill("#id_password", "Chef-Passwort-1")
-    page.click("input[type=submit]")
-    page.wait_for_url("**/admin/")
+    log_in(page, live_server, "chef", "Chef-Passwort-1")
     page.goto(f"{live_server.url}/admin/servicecreds/servicecredential/")
 
     def cell(username):
