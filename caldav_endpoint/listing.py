@@ -94,11 +94,12 @@ class ObjectResponses:
             yield batch
 
     def render(self, obj: Any) -> str:
+        """The object's DAV:response: its href's last segment and its texts filled into the template."""
         template = self._templates.get(obj.redacted) or self._template(obj.redacted)
         ctx = self.ctx
         name = obj.name
-        href = self.base + (name if _UNRESERVED.fullmatch(name) else quote_segment(name))
-        return template.fill([href, *[text(ctx, obj) for text in self.texts]])
+        segment = name if _UNRESERVED.fullmatch(name) else quote_segment(name)
+        return template.fill([segment, *[text(ctx, obj) for text in self.texts]])
 
     def _target(self, *, redacted: bool) -> Target:
         """An object of this calendar for the properties that do not depend on which object it is."""
@@ -109,7 +110,7 @@ class ObjectResponses:
         """The response shape for objects that are (not) redacted: privileges differ (RFC 3744, V1)."""
         target = self._target(redacted=redacted)
         out: dict[int, list[etree._Element]] = {}
-        slots = 1  # slot 0 is the href
+        slots = 1  # slot 0 is the last segment of the href
         for ns, name, p, how in self._plan:
             el = None
             if how == FROM_OBJECT:
@@ -126,7 +127,7 @@ class ObjectResponses:
         if self.ctx.minimal:
             out.pop(404, None)
         root = multistatus()
-        response(root, slot(0), out)
+        response(root, self.base + slot(0), out)  # the calendar's path serialised (and escaped) once, by lxml
         self._templates[redacted] = ResponseTemplate(root, slots)
         return self._templates[redacted]
 

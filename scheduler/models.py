@@ -367,6 +367,13 @@ class Booking(models.Model):
                 name="booking_uid_unique_in_calendar",
             ),
         ]
+        indexes = [
+            # A multiget's names (``selectors.object_rows``) answered from the index alone: with the
+            # appointment beside the name, PostgreSQL probes it for 100 names (an index-only scan)
+            # where, on the unique (resource, name) index, it preferred reading every booking (issue 13).
+            models.Index(fields=["resource", "name", "appointment"], condition=models.Q(deleted_at__isnull=True),
+                         name="booking_name_lookup"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.resource} / {self.name}"

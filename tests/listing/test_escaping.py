@@ -86,3 +86,31 @@ def test_template_slots_are_escaped_and_counted():
     assert parsed.findtext(".//D:getetag", namespaces=NS) == '"<e>"'
     with pytest.raises(ValueError):
         template.fill(["/only-href"])
+
+
+def _is_xml_char(code: int) -> bool:
+    """XML 1.0 §2.2 Char, as the specification writes it."""
+    return (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0xFFFD
+            or 0x10000 <= code <= 0x10FFFF)
+
+
+def test_the_escape_patterns_cover_exactly_what_xml_cannot_carry_and_markup():
+    # the patterns are spelled as the (fast) complement of Char: every code point is checked against the spec
+    every = "".join(map(chr, range(0x110000)))
+    not_xml = {chr(c) for c in range(0x110000) if not _is_xml_char(c)}
+    assert set(davxml._NOT_XML.findall(every)) == not_xml
+    assert set(davxml._ESCAPE.findall(every)) == not_xml | {"&", "<", ">", "\r"}
+
+
+def test_a_row_with_one_value_to_escape_escapes_that_value_only_and_never_formats_a_value():
+    # ``fill`` decides per object whether anything needs escaping: every combination must still parse back
+    root = davxml.multistatus()
+    props = [davxml.element(davxml.DAV, "getetag", davxml.slot(1)),
+             davxml.element(davxml.DAV, "getcontentlength", davxml.slot(2))]
+    davxml.response(root, "/cal/" + davxml.slot(0), {200: props})
+    template = davxml.ResponseTemplate(root, 3)
+    for values in (["{0}{x}.ics", '"e&t"', "7"], ["plain.ics", '"etag"', "{1}"], ["a\x00.ics", '"\ud800"', "1"]):
+        parsed = etree.fromstring((davxml.HEAD + template.fill(values) + davxml.TAIL).encode())
+        got = [parsed.findtext(f".//D:{name}", namespaces=NS) for name in ("href", "getetag", "getcontentlength")]
+        as_sent = [davxml._NOT_XML.sub("\ufffd", v) for v in values]  # characters XML cannot carry: U+FFFD
+        assert got == ["/cal/" + as_sent[0], *as_sent[1:]]
