@@ -16,7 +16,8 @@ bookings, so no interleaving can make a duplicate.
 Each lock is taken once per write, and what was read under it is handed on (``_Held``): the
 resource rows (their ``sync_revision`` numbers the change log without another read), the
 appointment's bookings, the appointment row. The parsed object goes from the contract to the
-index and the redaction; the ETag is computed from the bytes written, never read back. A batch
+index and the redaction; the ETag is computed from the bytes written, never read back. Occurrence
+rows are only rewritten when the time index changed (``_occurrences_unchanged``). A batch
 for one calendar (``store_many``, the importer's) applies the same rules per object and writes
 the new rows in one statement per table.
 
@@ -144,6 +145,25 @@ def write_occurrences(appt: Appointment, idx: ical.TimeIndex, *, replace: bool =
         appt.occurrences.all().delete()
     Occurrence.objects.bulk_create([Occurrence.of(appt, s, e) for s, e in idx.spans],
                                    batch_size=1000)
+
+
+IndexBounds = tuple[Any, Any, Any]  # an appointment's (first_start, last_end, occurrences_until)
+
+
+def _bounds(appt: Appointment) -> IndexBounds:
+    return appt.first_start, appt.last_end, appt.occurrences_until
+
+
+def _occurrences_unchanged(appt: Appointment, idx: ical.TimeIndex, before: IndexBounds) -> bool:
+    """Whether the stored occurrence rows are ``idx.spans`` already (most edits change no time: a title, a note).
+
+    Index bounds other than the row had (``before``, read under its lock) mean other spans, with no
+    read; equal bounds are confirmed by reading the rows (one statement instead of a delete and an
+    insert). An endless series' bounds move with the horizon on every write, so it is rewritten.
+    """
+    if before != (idx.first, idx.last, idx.complete_until):
+        return False
+    return list(appt.occurrences.order_by("start", "end").values_list("start", "end")) == sorted(idx.spans)
 
 
 def _lock_resources(ids: Iterable[int], held: dict[int, Resource] | None = None) -> dict[int, Resource]:
@@ -344,6 +364,7 @@ def _save(appt: Appointment, resources: list[Resource] | None, ical_text: str | 
     creating = appt.pk is None
     wanted = {r.pk for r in resources or []}
     before = None  # the version being replaced, for the history
+    bounds: IndexBounds | None = None  # its index columns: unchanged ones may mean unchanged occurrences
     if creating:
         if preconditions.parse(opts.if_match) is not None:
             raise DoesNotExist()
@@ -354,6 +375,7 @@ def _save(appt: Appointment, resources: list[Resource] | None, ical_text: str | 
         appt.ical = current.ical
         _share_relations(appt, current)
         before = history.snapshot(current, [locked[rid] for rid, b in old.items() if b.deleted_at is None])
+        bounds = _bounds(current)
     if opts.source:
         appt.source = opts.source
     cal = _apply_content(appt, ical_text, creating)
@@ -363,7 +385,8 @@ def _save(appt: Appointment, resources: list[Resource] | None, ical_text: str | 
     if opts.who:
         appt.changed_by = opts.who
     appt.save()
-    write_occurrences(appt, idx, replace=not creating)
+    if creating or not _occurrences_unchanged(appt, idx, bounds):
+        write_occurrences(appt, idx, replace=not creating)
     by_id = {r.pk: r for r in resources}
     entries = _sync_bookings(appt, old, by_id, opts.names)
     if appt.deleted_at is None:

@@ -2,13 +2,15 @@
 
 A phone's PUT with If-Match is one transaction: the calendar locked once, the appointment's
 bookings found with the object name in one query, the appointment row locked and read once,
-one conflict read by the time index (plus the bookings of what it found), the row written,
-the occurrences replaced in one statement, one change-log row, one sync-revision bump and one
+one conflict read by the time index (with the bookings of what it finds, by key), the row
+written, the occurrences replaced in one statement each when the time changed (read and found
+equal when the index bounds did not), one change-log row, one sync-revision bump and one
 history entry. Nothing written is read back: the ETag comes from the bytes.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -16,19 +18,24 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from scheduler import services
-from scheduler.models import Appointment, Booking, Change, Resource
+from scheduler.models import Appointment, Booking, Change, Occurrence, Resource
 from tests import factories as f
 
 from .conftest import obj, vcalendar, vevent
 
 
 def statements(queries) -> list[str]:
-    """Each statement's kind and main table, e.g. ``SELECT scheduler_booking`` (savepoints as they are)."""
+    """Each statement's kind and main table, e.g. ``SELECT scheduler_booking`` (savepoints as they are).
+
+    The main table is the one outside parentheses: a subquery's table is not the statement's."""
     out = []
     for q in queries.captured_queries:
         sql = q["sql"]
         word = sql.split(None, 1)[0].upper()
-        match = re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', sql)
+        top, nested = sql, None
+        while nested != top:
+            nested, top = top, re.sub(r"\([^()]*\)", "", top)
+        match = re.search(r'(?:FROM|INTO|UPDATE) "(\w+)"', top)
         out.append(f"{word} {match.group(1)}" if match else word)
     return out
 
@@ -43,6 +50,7 @@ def test_put_with_if_match_is_a_fixed_small_number_of_queries(calendars):
     appt, created = put(anna, "a.ics", obj("a@test"))
     put(anna, "b.ics", obj("b@test", "20261201T103000Z", "20261201T113000Z"))  # overlaps: the conflict read finds it
     anna = Resource.objects.select_related("branch").get(pk=anna.pk)
+    occurrence_ids = list(Occurrence.objects.filter(appointment=appt).values_list("pk", flat=True))
     with CaptureQueriesContext(connection) as queries:
         stored, created = put(anna, "a.ics", obj("a@test", summary="Sehtest (verlegt)"), if_match=f'"{appt.etag}"')
     assert not created and stored.has_conflict
@@ -51,11 +59,9 @@ def test_put_with_if_match_is_a_fixed_small_number_of_queries(calendars):
         "SELECT scheduler_resource",               # the calendar locked, once
         "SELECT scheduler_booking",                # the appointment's bookings, found by the object name
         "SELECT scheduler_appointment",            # the appointment row locked and read, once
-        "SELECT scheduler_occurrence",             # double bookings: the time index
-        "SELECT scheduler_booking",                # ... and the bookings of what it found
+        "SELECT scheduler_occurrence",             # double bookings: the time index, with the candidates' bookings
         "UPDATE scheduler_appointment",
-        "DELETE scheduler_occurrence",
-        "INSERT scheduler_occurrence",             # all occurrences in one statement
+        "SELECT scheduler_occurrence",             # the same index bounds: are the stored occurrences these? yes
         "INSERT scheduler_change",
         "UPDATE scheduler_resource",               # sync_revision, without reading it again
         "INSERT scheduler_appointmentversion",
@@ -64,6 +70,33 @@ def test_put_with_if_match_is_a_fixed_small_number_of_queries(calendars):
     stored_row = Appointment.objects.get(pk=appt.pk)
     assert stored.etag == stored_row.etag  # the ETag returned is the one stored, computed, not re-read
     assert Change.objects.filter(resource=anna).count() == 3
+    assert list(Occurrence.objects.filter(appointment=appt).values_list("pk", flat=True)) == occurrence_ids
+
+
+@pytest.mark.django_db
+def test_put_that_moves_the_appointment_rewrites_its_occurrences_without_reading_them(calendars):
+    anna, _ben = calendars
+    appt, _ = put(anna, "a.ics", obj("a@test"))
+    with CaptureQueriesContext(connection) as queries:
+        put(anna, "a.ics", obj("a@test", "20261202T100000Z", "20261202T113000Z"), if_match=f'"{appt.etag}"')
+    kinds = statements(queries)
+    assert kinds.count("SELECT scheduler_occurrence") == 1  # the conflict read only: other bounds, other spans
+    assert kinds[kinds.index("UPDATE scheduler_appointment") + 1:][:2] == [
+        "DELETE scheduler_occurrence", "INSERT scheduler_occurrence"]
+    assert list(Occurrence.objects.filter(appointment=appt).values_list("start", "end")) == [
+        (dt.datetime(2026, 12, 2, 10, tzinfo=dt.UTC), dt.datetime(2026, 12, 2, 11, 30, tzinfo=dt.UTC))]
+
+
+@pytest.mark.django_db
+def test_put_that_drops_one_instance_of_a_series_rewrites_its_occurrences(calendars):
+    anna, _ben = calendars
+    appt, _ = put(anna, "s.ics", obj("s@test", extra="RRULE:FREQ=WEEKLY;COUNT=5\n"))
+    stored, _ = put(anna, "s.ics", obj("s@test", extra="RRULE:FREQ=WEEKLY;COUNT=5\nEXDATE:20261215T100000Z\n"),
+                    if_match=f'"{appt.etag}"')
+    assert (stored.first_start, stored.last_end) == (appt.first_start, appt.last_end)  # same bounds, read to compare
+    starts = [s.day for s in Occurrence.objects.filter(appointment=appt).order_by("start").values_list("start",
+                                                                                                        flat=True)]
+    assert starts == [1, 8, 22, 29]
 
 
 @pytest.mark.django_db
@@ -76,7 +109,7 @@ def test_put_of_a_weekly_series_writes_its_occurrences_in_one_statement(calendar
     kinds = statements(queries)
     assert kinds.count("INSERT scheduler_occurrence") == 1
     assert appt.occurrences.count() == 60
-    assert len(kinds) == 12  # no conflict candidates: no second booking read
+    assert len(kinds) == 12  # a longer series (other bounds): no read of its occurrences, one delete, one insert
 
 
 @pytest.mark.django_db
