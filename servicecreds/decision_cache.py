@@ -38,12 +38,12 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
-from django.db import connections
-from django.db.models import Subquery, Value
+from django.db.models import Model, Subquery, Value
 from django.db.models.functions import Lower
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from branches.models import Branch
+from scheduler.compiled_query import CompiledQuery, int_placeholder, str_placeholder
 from scheduler.models import Employee, Resource
 
 from . import access, near_cache
@@ -65,8 +65,19 @@ class Inputs:
     def copy(self) -> Inputs:
         """This request's own instances: handlers set the counters on the resources, and the shared
         original may serve another thread of the same worker (``near_cache``) at the same moment."""
-        return Inputs(user=copy.copy(self.user), branch=copy.copy(self.branch),
-                      candidates=[copy.copy(r) for r in self.candidates])
+        return Inputs(user=_clone(self.user), branch=_clone(self.branch),
+                      candidates=[_clone(r) for r in self.candidates])
+
+
+def _clone(instance: Model) -> Model:
+    """What ``copy.copy`` makes of a model instance (``Model.__getstate__``: own field values, own
+    state and relation cache, the related objects shared), without the detour through pickling
+    support (``__reduce_ex__``), which made the copies a tenth of a warm request."""
+    clone = instance.__class__.__new__(instance.__class__)
+    clone.__dict__ = instance.__dict__.copy()
+    clone._state = copy.copy(instance._state)
+    clone._state.fields_cache = instance._state.fields_cache.copy()
+    return clone
 
 
 @functools.cache
@@ -82,29 +93,31 @@ def _key(cred: ServiceCredential) -> str:
     return f"servicecreds:access:{schema()}:{cred.access_version}:{cred.pk}:{cred.user_id}:{cred.branch_id}"
 
 
-USERNAME = "\x00username\x00"  # stands for the username in the compiled statement (no username has a NUL)
+def _credential_query(username: str):
+    """The credential row and the access version, in one statement (compiled once per process).
 
-
-@functools.cache
-def _statement(alias: str) -> tuple[str, tuple]:
-    """The credential row and the access version, in one statement compiled once per process.
-
-    Django compiles a queryset on every evaluation (a third of this lookup's cost); the SQL
-    is Django's own for the database in use, only the username changes. ``Lower`` on both
-    sides is the comparison of the unique constraint (``servicecred_username_ci_unique``),
-    so the lookup uses its index.
+    ``Lower`` on both sides is the comparison of the unique constraint
+    (``servicecred_username_ci_unique``), so the lookup uses its index.
     """
     version = AccessVersion.objects.filter(pk=VERSION_ROW).values("token")[:1]
-    query = (ServiceCredential.objects.alias(name_ci=Lower("username")).filter(name_ci=Lower(Value(USERNAME)))
-             .annotate(access_version=Subquery(version)).order_by()[:1]).query
-    return query.get_compiler(alias).as_sql()
+    return (ServiceCredential.objects.alias(name_ci=Lower("username")).filter(name_ci=Lower(Value(username)))
+            .annotate(access_version=Subquery(version)).order_by()
+            .values_list(*_CREDENTIAL_COLUMNS, "access_version")[:1])
+
+
+_CREDENTIAL_COLUMNS = tuple(f.attname for f in ServiceCredential._meta.concrete_fields)
+_CREDENTIAL_ROW = CompiledQuery(_credential_query, username=str_placeholder("username"))
 
 
 def credential_row(username: str, alias: str = "default") -> ServiceCredential | None:
     """The credential named ``username`` (case-insensitively) as stored now, with ``access_version`` set."""
-    sql, params = _statement(alias)
-    rows = ServiceCredential.objects.using(alias).raw(sql, [username if p == USERNAME else p for p in params])
-    return next(iter(rows), None)
+    rows = _CREDENTIAL_ROW.rows(alias, username=username)
+    if not rows:
+        return None
+    *values, version = rows[0]
+    cred = ServiceCredential.from_db(alias, _CREDENTIAL_COLUMNS, values)
+    cred.access_version = version
+    return cred
 
 
 def load(username: str) -> ServiceCredential | None:
@@ -137,21 +150,16 @@ def _build(cred: ServiceCredential) -> Inputs:
     return Inputs(user=user, branch=full.branch, candidates=candidates)
 
 
-def visible_resources(cred: ServiceCredential) -> list[Resource]:
+def visible_resources(cred: ServiceCredential, decision: access.Decision | None = None) -> list[Resource]:
     """``access.visible_resources`` over the cached candidates (no query) for a credential from ``load``."""
     inputs = getattr(cred, "access_inputs", None)
     if inputs is None:  # not loaded here (the Test button, scripts): ask the database
-        return access.visible_resources(cred)
-    return access.visible_resources(cred, candidates=inputs.candidates)
+        return access.visible_resources(cred, decision=decision)
+    return access.visible_resources(cred, candidates=inputs.candidates, decision=decision)
 
 
-PK = -7_000_000_001  # stands for the resource's pk in the compiled statement
-
-
-@functools.cache
-def _counters_statement(alias: str) -> tuple[str, tuple]:
-    """One resource's change counters, compiled once per process (what a ctag poll reads)."""
-    return Resource.objects.filter(pk=PK).order_by().values_list(*COUNTERS).query.get_compiler(alias).as_sql()
+_COUNTERS_ROW = CompiledQuery(lambda pk: Resource.objects.filter(pk=pk).order_by().values_list(*COUNTERS),
+                              pk=int_placeholder(0))  # what a ctag poll reads
 
 
 def load_counters(resources: list[Resource], alias: str = "default") -> None:
@@ -160,10 +168,8 @@ def load_counters(resources: list[Resource], alias: str = "default") -> None:
     if not missing:
         return
     if len(missing) == 1:
-        sql, params = _counters_statement(alias)
-        with connections[alias].cursor() as cursor:
-            cursor.execute(sql, [missing[0].pk if p == PK else p for p in params])
-            rows = {missing[0].pk: cursor.fetchone() or (0, 0)}
+        found = _COUNTERS_ROW.rows(alias, pk=missing[0].pk)
+        rows = {missing[0].pk: found[0] if found else (0, 0)}
     else:
         rows = {pk: rest for pk, *rest in Resource.objects.using(alias).filter(pk__in=[r.pk for r in missing])
                 .order_by().values_list("pk", *COUNTERS)}

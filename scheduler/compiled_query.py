@@ -1,0 +1,97 @@
+"""Querysets compiled once per process: Django's own SQL, executed again with this request's values.
+
+Django builds and compiles a queryset anew on every evaluation. For the reads every phone
+request makes (its credential row, the one calendar object a GET asks for) that building is
+most of their cost (pyinstrument, issue 13), while the SQL differs only in a few values.
+``CompiledQuery`` builds the queryset once per database alias with placeholder values,
+finds them in the compiled parameters, and substitutes each call's values there. Django's
+result converters (SQLite's text timestamps to aware datetimes) come from the same
+compilation, so a row has what ``values_list`` gives, in its column order.
+
+Placeholders are values no real argument has: negative integers for keys, strings with a
+NUL (which no name may contain) for names. A placeholder that does not reach the parameters
+(a builder that ignores it) is an error at the first compilation, not a silently wrong query.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import connections
+from django.db.models import QuerySet
+
+
+def int_placeholder(n: int) -> int:
+    """The ``n``-th integer placeholder (ids are positive)."""
+    return -987_654_000 - n
+
+
+def str_placeholder(name: str) -> str:
+    """A string placeholder (no stored name or username contains a NUL)."""
+    return f"\x00{name}\x00"
+
+
+class _Statement:
+    def __init__(self, queryset: QuerySet, placeholders: dict[str, Any], alias: str) -> None:
+        query = queryset.query
+        compiler = query.get_compiler(alias)
+        self.sql, params = compiler.as_sql()
+        self.params = list(params)
+        self.slots: list[tuple[int, str]] = []
+        for i, value in enumerate(self.params):
+            for name, placeholder in placeholders.items():
+                if type(value) is type(placeholder) and value == placeholder:
+                    self.slots.append((i, name))
+        if {name for _, name in self.slots} != set(placeholders):
+            raise ValueError(f"placeholders not in the compiled query: {set(placeholders)}")
+        fields = [s[0] for s in compiler.select[:compiler.col_count]]
+        self.converters = list(compiler.get_converters(fields).items())
+        # columns the SQL selects only for its ordering are cut off, as ``execute_sql`` does
+        self.width = compiler.col_count if compiler.has_extra_select else None
+
+
+class CompiledQuery:
+    """``build(**placeholders)`` compiled once per alias; ``rows(**values)`` runs it with ``values``.
+
+    ``build`` returns a ``values_list`` queryset: rows come in its column order.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet], **placeholders: Any) -> None:
+        self.build = build
+        self.placeholders = placeholders
+        self._statements: dict[str, _Statement] = {}
+        self._lock = threading.Lock()
+
+    def statement(self, alias: str = "default") -> _Statement:
+        statement = self._statements.get(alias)
+        if statement is None:
+            with self._lock:
+                statement = self._statements.get(alias)
+                if statement is None:
+                    statement = _Statement(self.build(**self.placeholders), self.placeholders, alias)
+                    self._statements[alias] = statement
+        return statement
+
+    def rows(self, using: str = "default", **values: Any) -> list[Sequence[Any]]:
+        """The rows for ``values`` (one per placeholder), converted as Django converts them."""
+        st = self.statement(using)
+        params = list(st.params)
+        for i, name in st.slots:
+            params[i] = values[name]
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(st.sql, params)
+            rows = cursor.fetchall()
+        if st.converters:
+            rows = [list(row) for row in rows]
+            for row in rows:
+                for i, (functions, expression) in st.converters:
+                    value = row[i]
+                    for convert in functions:
+                        value = convert(value, expression, connection)
+                    row[i] = value
+        if st.width is not None:
+            rows = [row[:st.width] for row in rows]
+        return rows

@@ -1,0 +1,52 @@
+"""``scheduler.compiled_query``: a statement compiled once gives what the queryset itself gives (issue 13)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef
+from django.test.utils import CaptureQueriesContext
+
+from scheduler.compiled_query import CompiledQuery, int_placeholder, str_placeholder
+from scheduler.models import Appointment, Booking
+from tests import factories as f
+
+
+def bookings_of(resource, name):
+    return (Booking.objects.filter(resource_id=resource, name=name)
+            .annotate(others=Count("appointment__bookings"),
+                      later=Exists(Appointment.objects.filter(pk=OuterRef("appointment_id"), deleted_at__isnull=True)))
+            .values_list("later", "name", "appointment__modified", "others"))
+
+
+@pytest.mark.django_db
+def test_rows_equal_values_list_with_converters_and_annotation_order():
+    """Annotations come last in the SQL but where ``values_list`` names them; ``modified`` is an aware
+    datetime on SQLite too (Django's converters), booleans are booleans."""
+    a, b = f.appointment([f.resource()], uid="cq-a"), f.appointment([f.resource()], uid="cq-b")
+    compiled = CompiledQuery(bookings_of, resource=int_placeholder(0), name=str_placeholder("name"))
+    for appt in (a, b):
+        booking = Booking.objects.get(appointment=appt)
+        expected = list(bookings_of(booking.resource_id, booking.name))
+        got = compiled.rows(resource=booking.resource_id, name=booking.name)
+        assert [tuple(r) for r in got] == expected
+        assert got[0][2].tzinfo is not None and isinstance(got[0][0], bool)
+    assert compiled.rows(resource=a.pk + 10_000, name="nothing") == []
+
+
+@pytest.mark.django_db
+def test_compiled_once_then_one_query_per_call():
+    compiled = CompiledQuery(lambda pk: Appointment.objects.filter(pk=pk).values_list("uid"), pk=int_placeholder(0))
+    appt = f.appointment([f.resource()], uid="cq-once")
+    compiled.rows(pk=appt.pk)
+    statement = compiled.statement()
+    with CaptureQueriesContext(connection) as queries:
+        assert compiled.rows(pk=appt.pk) == [("cq-once",)]
+    assert len(queries) == 1 and compiled.statement() is statement
+
+
+def test_a_placeholder_the_query_ignores_is_an_error():
+    compiled = CompiledQuery(lambda pk, name: Appointment.objects.filter(pk=pk).values_list("uid"),
+                             pk=int_placeholder(0), name=str_placeholder("name"))
+    with pytest.raises(ValueError, match="name"):
+        compiled.statement()
