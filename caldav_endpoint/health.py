@@ -8,7 +8,10 @@ What is recorded, and how often:
 - a **sync poll** (sync-collection REPORT, or a PROPFIND asking for the ctag or the
   sync token): ``note_sync``, at most once a minute per credential; the gate is a
   ``cache.add`` (one cache round trip, shared by all workers with Redis), the write
-  one upsert;
+  one upsert. A worker asks the shared gate at most once a minute per credential
+  (``near_cache.polls``): an iPhone polls the ctag every few seconds while the
+  calendar is open, and the round trip was a quarter of such a poll. The time shown
+  is then at most two minutes old, the resolution the health column needs;
 - a **refusal** (the access rule at authentication, or the contract refusing a
   write): ``note_refusal``, written directly, one UPDATE with the 24-hour counter
   computed in SQL (no read, no lost increments). Refusals are rare in normal
@@ -43,6 +46,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from scheduler import exceptions as refused
+from servicecreds import near_cache
 from servicecreds.models import ServiceCredential
 
 from .models import DeviceHealth
@@ -66,7 +70,11 @@ def is_sync_poll(mode: str, names: Iterable[tuple[str, str]]) -> bool:
 
 def note_sync(cred: ServiceCredential) -> None:
     """A sync-collection REPORT or a ctag/sync-token poll by this credential's device."""
-    if not cache.add(f"caldav:health:sync:{cred.pk}", 1, SYNC_RESOLUTION):
+    key = f"caldav:health:sync:{cred.pk}"
+    if near_cache.polls.get(key):
+        return
+    near_cache.polls.set(key, True, SYNC_RESOLUTION)
+    if not cache.add(key, 1, SYNC_RESOLUTION):
         return
     DeviceHealth.objects.bulk_create([DeviceHealth(credential_id=cred.pk, last_sync_at=timezone.now())],
                                      update_conflicts=True, unique_fields=["credential"],

@@ -53,3 +53,4 @@ class NearCache:
 
 inputs = NearCache()  # decision_cache.Inputs by their versioned key
 verified = NearCache()  # authentication: verified-password key -> (stamp, when the shared entry was touched)
+polls = NearCache()  # caldav_endpoint.health: credentials whose sync poll this process asked about lately

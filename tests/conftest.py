@@ -13,10 +13,12 @@ def _clear_cache():
     cache.clear()
     near_cache.inputs.clear()
     near_cache.verified.clear()
+    near_cache.polls.clear()
     yield
     cache.clear()
     near_cache.inputs.clear()
     near_cache.verified.clear()
+    near_cache.polls.clear()
 
 
 @pytest.fixture

@@ -79,3 +79,29 @@ def test_at_most_one_health_write_per_minute(client, dav):
     assert any("servicecreds_servicecredential" in w for w in writes)
     assert any("caldav_endpoint_devicehealth" in w for w in writes)
     assert device_status.health_of(ServiceCredential.objects.get(pk=dav.credential.pk)).last_sync_at
+
+
+@pytest.mark.django_db
+def test_a_worker_asks_the_shared_sync_gate_once_a_minute(client, dav, monkeypatch):
+    """Issue 13: a ctag poll every few seconds costs no cache round trip; a minute later the next poll
+    is recorded again (the time shown stays fresh)."""
+    import types
+
+    from django.core.cache import cache
+
+    from caldav_endpoint import health
+    from servicecreds import near_cache
+
+    now = [1000.0]
+    monkeypatch.setattr(near_cache, "time", types.SimpleNamespace(monotonic=lambda: now[0]))
+    asked = []
+    monkeypatch.setattr(health, "cache", types.SimpleNamespace(add=lambda *a: asked.append(a) or cache.add(*a)))
+    for _ in range(5):
+        assert request(client, "PROPFIND", dav.path(dav.person), CTAG_POLL, Depth="0").status_code == 207
+    assert len(asked) == 1
+    first = DeviceHealth.objects.get(credential=dav.credential).last_sync_at
+    now[0] += health.SYNC_RESOLUTION + 1
+    cache.delete(asked[0][0])  # the shared entry expired too
+    assert request(client, "PROPFIND", dav.path(dav.person), CTAG_POLL, Depth="0").status_code == 207
+    assert len(asked) == 2
+    assert DeviceHealth.objects.get(credential=dav.credential).last_sync_at > first
