@@ -89,7 +89,7 @@ class DavContext:
         From the cached inputs of the rule (``decision_cache``); their change counters (ctag,
         sync token) are read fresh, one query for all of them.
         """
-        calendars = decision_cache.visible_resources(self.credential)
+        calendars = decision_cache.visible_resources(self.credential, self.decision)
         decision_cache.load_counters(calendars)
         return calendars
 
@@ -153,8 +153,11 @@ def object_name_problem(name: str) -> str | None:
     return None
 
 
-def resolve(path: str, credential: ServiceCredential) -> Target:
+def resolve(path: str, credential: ServiceCredential, decision: access.Decision | None = None) -> Target:
     """Map a request path (percent-encoded, see ``request_path``) to a Target.
+
+    ``decision``: the credential's own decision as authentication made it (allowed); a calendar
+    the rule lets it see has that decision too, so the rule is not run again for it.
 
     Raises 404 for anything this credential cannot see, 400 for a malformed path or
     an object name that cannot be stored (nothing is looked up or written then).
@@ -172,9 +175,11 @@ def resolve(path: str, credential: ServiceCredential) -> Target:
     if len(rest) == 1:
         return Target(HOME, urls_for.home_path(credential))
     # the calendars this credential sees (cached inputs, the rule applied now): anything else is 404
-    resource = next((r for r in decision_cache.visible_resources(credential) if r.slug == rest[1]), None)
-    decision = access.resource_decision(credential, resource) if resource else None
-    if not decision:
+    visible = decision_cache.visible_resources(credential, decision)
+    resource = next((r for r in visible if r.slug == rest[1]), None)
+    if resource is not None and decision is None:
+        decision = access.resource_decision(credential, resource)
+    if resource is None or not decision:
         raise DavError(404, message="not found")
     if len(rest) == 2:
         decision_cache.load_counters([resource])  # the ctag and sync token: one indexed read

@@ -49,7 +49,7 @@ def serve(request: HttpRequest, path: str, credential: ServiceCredential,
           decision: access.Decision) -> HttpResponse:
     """Everything after authentication; the Test button enters here too (``probe``)."""
     try:
-        target = resolve(path, credential)
+        target = resolve(path, credential, decision)
         handler = HANDLERS.get(request.method.upper())
         if handler is None:
             raise DavError(405, message=f"{request.method} is not supported",

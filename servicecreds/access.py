@@ -151,13 +151,14 @@ def _collation_key(name: str) -> str:
 
 
 def visible_resources(cred: ServiceCredential, today: dt.date | None = None,
-                      candidates: Iterable[Resource] | None = None) -> list[Resource]:
+                      candidates: Iterable[Resource] | None = None, decision: Decision | None = None) -> list[Resource]:
     """The calendars a credential sees over CalDAV, in ``calendar_sort_key`` order; nothing else exists for it.
 
     ``candidates``: ``candidate_resources(cred)`` already loaded (``decision_cache``); the rule
-    is applied to them here all the same.
+    is applied to them here all the same. ``decision``: ``credential_decision(cred)`` as this
+    request already made it (the endpoint's authentication), not made again.
     """
-    if not credential_decision(cred, today):
+    if not (decision if decision is not None else credential_decision(cred, today)):
         return []
     pool = candidate_resources(cred) if candidates is None else candidates
     return sorted((r for r in pool if resource_rule(cred, r) is None), key=calendar_sort_key)
