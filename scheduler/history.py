@@ -141,7 +141,8 @@ def diff(before: dict | None, after: dict) -> list[dict]:
         if before is None and new in (None, "", [], False):
             continue  # a new appointment: only what it has
         changes.append({"field": name, "old": None if before is None else _shown(before, name), "new": new})
-    if before is not None and not changes and _content(before.get("ical")) != _content(after.get("ical")):
+    if (before is not None and not changes and before.get("ical") != after.get("ical")
+            and _content(before.get("ical")) != _content(after.get("ical"))):  # equal texts: no parse
         changes.append({"field": OTHER, "old": None, "new": None})
     return changes
 

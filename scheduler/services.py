@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -154,16 +155,24 @@ def _bounds(appt: Appointment) -> IndexBounds:
     return appt.first_start, appt.last_end, appt.occurrences_until
 
 
-def _occurrences_unchanged(appt: Appointment, idx: ical.TimeIndex, before: IndexBounds) -> bool:
+def _occurrences_unchanged(appt: Appointment, idx: ical.TimeIndex, before: IndexBounds, old_text: str) -> bool:
     """Whether the stored occurrence rows are ``idx.spans`` already (most edits change no time: a title, a note).
 
     Index bounds other than the row had (``before``, read under its lock) mean other spans, with no
-    read; equal bounds are confirmed by reading the rows (one statement instead of a delete and an
-    insert). An endless series' bounds move with the horizon on every write, so it is rewritten.
+    read. Equal bounds of a single event that was a single event before (no RRULE, RDATE or
+    RECURRENCE-ID in the old text: its one row spans exactly its bounds) need no read either; a
+    series with equal bounds is confirmed by reading its rows (one statement instead of a delete and
+    an insert). An endless series' bounds move with the horizon on every write, so it is rewritten.
     """
     if before != (idx.first, idx.last, idx.complete_until):
         return False
+    if len(idx.spans) == 1 and not _MAY_REPEAT.search(old_text or ""):
+        return True
     return list(appt.occurrences.order_by("start", "end").values_list("start", "end")) == sorted(idx.spans)
+
+
+# Property names start a line (a folded line continues with a space); iCalendar names are case-insensitive.
+_MAY_REPEAT = re.compile(r"^(?:RRULE|RDATE|RECURRENCE-ID)[;:]", re.MULTILINE | re.IGNORECASE)
 
 
 def _lock_resources(ids: Iterable[int], held: dict[int, Resource] | None = None) -> dict[int, Resource]:
@@ -365,6 +374,7 @@ def _save(appt: Appointment, resources: list[Resource] | None, ical_text: str | 
     wanted = {r.pk for r in resources or []}
     before = None  # the version being replaced, for the history
     bounds: IndexBounds | None = None  # its index columns: unchanged ones may mean unchanged occurrences
+    old_text = ""
     if creating:
         if preconditions.parse(opts.if_match) is not None:
             raise DoesNotExist()
@@ -375,7 +385,7 @@ def _save(appt: Appointment, resources: list[Resource] | None, ical_text: str | 
         appt.ical = current.ical
         _share_relations(appt, current)
         before = history.snapshot(current, [locked[rid] for rid, b in old.items() if b.deleted_at is None])
-        bounds = _bounds(current)
+        bounds, old_text = _bounds(current), current.ical
     if opts.source:
         appt.source = opts.source
     cal = _apply_content(appt, ical_text, creating)
@@ -385,7 +395,7 @@ def _save(appt: Appointment, resources: list[Resource] | None, ical_text: str | 
     if opts.who:
         appt.changed_by = opts.who
     appt.save()
-    if creating or not _occurrences_unchanged(appt, idx, bounds):
+    if creating or not _occurrences_unchanged(appt, idx, bounds, old_text):
         write_occurrences(appt, idx, replace=not creating)
     by_id = {r.pk: r for r in resources}
     entries = _sync_bookings(appt, old, by_id, opts.names)

@@ -3,9 +3,10 @@
 A phone's PUT with If-Match is one transaction: the calendar locked once, the appointment's
 bookings found with the object name in one query, the appointment row locked and read once,
 one conflict read by the time index (with the bookings of what it finds, by key), the row
-written, the occurrences replaced in one statement each when the time changed (read and found
-equal when the index bounds did not), one change-log row, one sync-revision bump and one
-history entry. Nothing written is read back: the ETag comes from the bytes.
+written, the occurrences replaced in one statement each when the time changed (a series with
+the same index bounds: read and found equal; a single event with the same bounds: kept unread),
+one change-log row, one sync-revision bump and one history entry. Nothing written is read back:
+the ETag comes from the bytes.
 """
 
 from __future__ import annotations
@@ -60,8 +61,7 @@ def test_put_with_if_match_is_a_fixed_small_number_of_queries(calendars):
         "SELECT scheduler_booking",                # the appointment's bookings, found by the object name
         "SELECT scheduler_appointment",            # the appointment row locked and read, once
         "SELECT scheduler_occurrence",             # double bookings: the time index, with the candidates' bookings
-        "UPDATE scheduler_appointment",
-        "SELECT scheduler_occurrence",             # the same index bounds: are the stored occurrences these? yes
+        "UPDATE scheduler_appointment",            # same bounds, a single event before and after: rows kept, unread
         "INSERT scheduler_change",
         "UPDATE scheduler_resource",               # sync_revision, without reading it again
         "INSERT scheduler_appointmentversion",
@@ -97,6 +97,22 @@ def test_put_that_drops_one_instance_of_a_series_rewrites_its_occurrences(calend
     starts = [s.day for s in Occurrence.objects.filter(appointment=appt).order_by("start").values_list("start",
                                                                                                         flat=True)]
     assert starts == [1, 8, 22, 29]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("before", ["RRULE:FREQ=DAILY;COUNT=1\n", "rrule:FREQ=DAILY;COUNT=1\n",
+                                    "RDATE:20261201T100000Z\n"])
+def test_a_series_that_becomes_a_single_event_with_the_same_bounds_is_read_to_compare(calendars, before):
+    """Only a single event before and after keeps its rows unread: a one-instance series (any case of the
+    property name) or an RDATE that repeats DTSTART has the same bounds, and its rows are read first."""
+    anna, _ben = calendars
+    appt, _ = put(anna, "s.ics", obj("s@test", extra=before))
+    with CaptureQueriesContext(connection) as queries:
+        stored, _ = put(anna, "s.ics", obj("s@test", summary="Einzeln"), if_match=f'"{appt.etag}"')
+    assert (stored.first_start, stored.last_end) == (appt.first_start, appt.last_end)
+    assert statements(queries).count("SELECT scheduler_occurrence") == 2  # the conflict read, then the compare
+    assert list(Occurrence.objects.filter(appointment=appt).values_list("start", "end")) == [
+        (dt.datetime(2026, 12, 1, 10, tzinfo=dt.UTC), dt.datetime(2026, 12, 1, 11, tzinfo=dt.UTC))]
 
 
 @pytest.mark.django_db
