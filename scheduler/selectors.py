@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import zoneinfo
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from branches.models import Branch, Privacy
 
 from . import contract, ical
+from .compiled_query import CompiledQuery, int_placeholder, str_placeholder
 from .models import Appointment, Booking, Change, Occurrence, Resource, occurrence_annotations, overlap_q
 
 
@@ -95,6 +97,10 @@ def _rows(qs, with_data: bool, extra=(), redacted: bool = False) -> list[Calenda
 
 def _active(resource: Resource):
     return Booking.objects.active().filter(resource=resource)
+
+
+def _active_in(resource_id: int):
+    return Booking.objects.active().filter(resource_id=resource_id)
 
 
 def get_booking(resource: Resource, name: str) -> Booking | None:
@@ -195,47 +201,96 @@ def object_rows(resource: Resource, *, names: Sequence[str] | None = None, size:
     (RFC 6578 §3.2) have an order, and a multiget answers in the order of its hrefs. Sorting 10 000
     names cost PostgreSQL as much as joining them with their appointments (issue 13).
     """
+    shape = _shape(size, modified, data, tuple(levels.distinct()))
     if names is None:
-        yield from _object_rows(_active(resource), size, modified, data, levels, stream=True)
+        qs = _select(_active(resource), shape, levels.employee_id)
+        yield from _object_rows(qs.iterator(chunk_size=LISTING_CHUNK), shape)
         return
     names = list(dict.fromkeys(names))
     for i in range(0, len(names), _NAMES_PER_QUERY):
-        yield from _object_rows(_active(resource).filter(name__in=names[i:i + _NAMES_PER_QUERY]),
-                                size, modified, data, levels, stream=False)
+        chunk = names[i:i + _NAMES_PER_QUERY]
+        if len(chunk) > _COMPILED_NAMES:
+            rows = _select(_active(resource).filter(name__in=chunk), shape, levels.employee_id)
+        else:
+            values = {f"name{j}": name for j, name in enumerate(chunk)}
+            rows = _named_read(shape, len(chunk)).rows(resource=resource.pk, employee=levels.employee_id, **values)
+        yield from _object_rows(rows, shape)
 
 
-def _object_rows(qs, size: bool, modified: bool, data: bool, levels: Levels, *, stream: bool) -> Iterator[ObjectRow]:
-    """``stream``: a whole calendar is read in chunks (on PostgreSQL a server-side cursor); at most
-    ``_NAMES_PER_QUERY`` named rows are fetched at once, without the cursor's extra round trips."""
+class _Shape(NamedTuple):
+    """What an object read selects, and where each value is in its rows."""
+
+    columns: tuple[str, ...]
+    plans: tuple[tuple[bool, int, int | None], ...]  # per level: (redacted, ETag column, text column or None)
+    size_at: int | None
+    modified_at: int | None
+    own_at: int | None  # "books the employee's person resource", when two levels apply
+    data: bool
+
+
+@functools.lru_cache(maxsize=64)
+def _shape(size: bool, modified: bool, data: bool, levels: tuple[str, ...]) -> _Shape:
     columns = ["name"]
 
     def column(name: str) -> int:
         columns.append(name)
         return len(columns) - 1
 
-    plans = []  # per level: (redacted, ETag column, text column or None)
-    for level in levels.distinct():
+    plans = []
+    for level in levels:
         etag_column, text_column = _LEVEL_COLUMNS[level]
         redacted = level != Privacy.FULL
         plans.append((redacted, column(etag_column),
                       column(text_column) if data or (size and redacted) else None))
     size_at = column("appointment__size") if size else None
     modified_at = column("appointment__modified") if modified else None
-    own_at = None
-    if len(plans) == 2:
+    own_at = column("books_own") if len(plans) == 2 else None
+    return _Shape(tuple(columns), tuple(plans), size_at, modified_at, own_at, data)
+
+
+def _select(qs, shape: _Shape, employee_id: int | None):
+    """``qs`` (bookings) as the rows of ``shape``; which appointments book the employee is a subquery."""
+    if shape.own_at is not None:
         qs = qs.annotate(books_own=Exists(Booking.objects.filter(
             appointment_id=OuterRef("appointment_id"), deleted_at__isnull=True, resource__kind=Resource.Kind.PERSON,
-            resource__employee_id=levels.employee_id)))
-        own_at = column("books_own")
+            resource__employee_id=employee_id)))
+    return qs.values_list(*shape.columns)
+
+
+_COMPILED_NAMES = 128  # a GET names one object, a client's multiget up to about a hundred
+
+
+@functools.lru_cache(maxsize=64)
+def _named_read(shape: _Shape, count: int) -> CompiledQuery:
+    """The read of ``count`` named objects in ``shape``, compiled once per process (``compiled_query``).
+
+    What a GET runs on every request, with only the calendar, the employee and the name changing:
+    building the queryset was as costly as the query itself (issue 13). An unused employee
+    placeholder (one level) is given to the SQL as nothing: the builder ignores it.
+    """
+    placeholders = {f"name{j}": str_placeholder(f"name{j}") for j in range(count)}
+    placeholders["resource"] = int_placeholder(0)
+    if shape.own_at is not None:
+        placeholders["employee"] = int_placeholder(1)
+
+    def build(resource, employee=None, **names):
+        return _select(_active_in(resource).filter(name__in=list(names.values())), shape, employee)
+
+    return CompiledQuery(build, **placeholders)
+
+
+def _object_rows(rows, shape: _Shape) -> Iterator[ObjectRow]:
+    """``rows`` of ``shape`` as ``ObjectRow`` tuples, each at its level."""
+    plans, own_at, size_at, modified_at, data = shape.plans, shape.own_at, shape.size_at, shape.modified_at, shape.data
+    size = size_at is not None
     new = tuple.__new__  # ObjectRow(...) without the keyword handling: a third of the cost per row
-    rows = qs.values_list(*columns)
-    for row in (rows.iterator(chunk_size=LISTING_CHUNK) if stream else rows):
+    for row in rows:
         redacted, etag_at, text_at = plans[1] if own_at is not None and row[own_at] else plans[0]
         text = row[text_at] if text_at is not None else None
         length = None
         if size:
             length = len(text.encode("utf-8")) if redacted else row[size_at]
-        yield new(ObjectRow, (row[0], row[etag_at], length, row[modified_at] if modified else None,
+        yield new(ObjectRow, (row[0], row[etag_at], length, row[modified_at] if modified_at is not None else None,
                               text if data else None, redacted))
 
 
