@@ -16,11 +16,11 @@ NUL (which no name may contain) for names. A placeholder that does not reach the
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 
 def int_placeholder(n: int) -> int:
@@ -95,3 +95,14 @@ class CompiledQuery:
         if st.width is not None:
             rows = [row[:st.width] for row in rows]
         return rows
+
+
+def columns(model: type[Model]) -> tuple[str, ...]:
+    """The model's concrete columns in field order: select them with ``values_list`` to build instances."""
+    return tuple(f.attname for f in model._meta.concrete_fields)
+
+
+def instances(model: type[Model], rows: Iterable[Sequence[Any]], using: str = "default") -> list[Model]:
+    """Rows of ``columns(model)`` as model instances, as a queryset would load them (``Model.from_db``)."""
+    names = columns(model)
+    return [model.from_db(using, names, row) for row in rows]

@@ -47,7 +47,7 @@ from django.utils.translation import gettext as _
 from branches.models import Branch
 
 from . import contract, history, ical, preconditions, redaction
-from .compiled_query import CompiledQuery, int_placeholder, str_placeholder
+from .compiled_query import CompiledQuery, columns, instances, int_placeholder, str_placeholder
 from .exceptions import (
     AlreadyExists,
     AppointmentRefused,
@@ -185,7 +185,7 @@ def _lock_resources(ids: Iterable[int], held: dict[int, Resource] | None = None)
     held = dict(held or {})
     ids = sorted(set(ids) - held.keys())
     if len(ids) == 1:  # a phone's PUT: one calendar
-        held.update((r.pk, r) for r in _rows_as(Resource, _LOCK_RESOURCE.rows(pk=ids[0])))
+        held.update((r.pk, r) for r in instances(Resource, _LOCK_RESOURCE.rows(pk=ids[0])))
     elif ids:
         held.update((r.pk, r) for r in Resource.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
     return held
@@ -193,22 +193,13 @@ def _lock_resources(ids: Iterable[int], held: dict[int, Resource] | None = None)
 
 # What every PUT reads, compiled once per process (``compiled_query``): building these querysets cost
 # as much as running them (issue 13).
-def _columns(model: type) -> tuple[str, ...]:
-    return tuple(f.attname for f in model._meta.concrete_fields)
-
-
-def _rows_as(model: type, rows: Iterable[tuple]) -> list:
-    columns = _columns(model)
-    return [model.from_db("default", columns, row) for row in rows]
-
-
 _LOCK_RESOURCE = CompiledQuery(
-    lambda pk: Resource.objects.select_for_update().filter(pk=pk).values_list(*_columns(Resource)),
+    lambda pk: Resource.objects.select_for_update().filter(pk=pk).values_list(*columns(Resource)),
     pk=int_placeholder(0))
 # the bookings (removed ones too) of the appointment that ``name`` names in ``resource``'s calendar
 _BOOKINGS_BY_NAME = CompiledQuery(
     lambda resource, name: Booking.objects.filter(appointment__in=Booking.objects.active().filter(
-        resource_id=resource, name=name).values("appointment_id")).values_list(*_columns(Booking)),
+        resource_id=resource, name=name).values("appointment_id")).values_list(*columns(Booking)),
     resource=int_placeholder(0), name=str_placeholder("name"))
 
 
@@ -540,7 +531,7 @@ def store_object(resource: Resource, name: str, text: str, *, branch: Branch, if
     try:
         with transaction.atomic():
             held = _lock_resources([resource.pk])
-            bookings = {b.resource_id: b for b in _rows_as(Booking, _BOOKINGS_BY_NAME.rows(resource=resource.pk,
+            bookings = {b.resource_id: b for b in instances(Booking, _BOOKINGS_BY_NAME.rows(resource=resource.pk,
                                                                                          name=name))}
             if bookings:
                 return _store_existing(next(iter(bookings.values())).appointment_id, text, opts,

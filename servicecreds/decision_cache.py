@@ -43,7 +43,7 @@ from django.db.models.functions import Lower
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from branches.models import Branch
-from scheduler.compiled_query import CompiledQuery, int_placeholder, str_placeholder
+from scheduler.compiled_query import CompiledQuery, columns, int_placeholder, str_placeholder
 from scheduler.models import Employee, Resource
 
 from . import access, near_cache
@@ -105,7 +105,7 @@ def _credential_query(username: str):
             .values_list(*_CREDENTIAL_COLUMNS, "access_version")[:1])
 
 
-_CREDENTIAL_COLUMNS = tuple(f.attname for f in ServiceCredential._meta.concrete_fields)
+_CREDENTIAL_COLUMNS = columns(ServiceCredential)
 _CREDENTIAL_ROW = CompiledQuery(_credential_query, username=str_placeholder("username"))
 
 

@@ -50,3 +50,17 @@ def test_a_placeholder_the_query_ignores_is_an_error():
                              pk=int_placeholder(0), name=str_placeholder("name"))
     with pytest.raises(ValueError, match="name"):
         compiled.statement()
+
+
+@pytest.mark.django_db
+def test_instances_are_what_a_queryset_loads():
+    from scheduler.compiled_query import columns, instances
+    from scheduler.models import Resource
+
+    resource = f.resource()
+    read = CompiledQuery(lambda pk: Resource.objects.filter(pk=pk).values_list(*columns(Resource)),
+                         pk=int_placeholder(0))
+    [loaded] = instances(Resource, read.rows(pk=resource.pk))
+    expected = Resource.objects.get(pk=resource.pk)
+    assert [getattr(loaded, c) for c in columns(Resource)] == [getattr(expected, c) for c in columns(Resource)]
+    assert not loaded._state.adding and loaded._state.db == "default"
