@@ -173,6 +173,38 @@ def test_series_instances_moved_instance_exdate_and_two_columns(planner):
     expect(drawn(page, series)).to_have_count(2)
 
 
+SLOW_WEEK = """(start) => {
+  const real = window.fetch;
+  window.fetch = async (url, options) => {
+    const response = await real(url, options);
+    if (String(url).includes(`start=${start}`)) {
+      await new Promise((done) => setTimeout(done, 1500));
+      setTimeout(() => { document.body.dataset.slowAnswered = "1"; }, 0);
+    }
+    return response;
+  };
+}"""
+
+
+def test_a_late_answer_for_the_week_left_does_not_replace_the_shown_week(planner):
+    """Quick navigation: the answer for the week the admin already left arrives last. The grid keeps the
+    week it shows (EventCalendar alone would draw whichever answer came last)."""
+    page = planner
+    series = Appointment.objects.get(uid="demo-series-0@demo.terminsync")
+    first = series.start.astimezone(BERLIN)
+    left = (first + dt.timedelta(weeks=3)).date()  # the EXDATE week: the series is not in it
+    shown = first + dt.timedelta(weeks=1)
+    left_monday = left - dt.timedelta(days=left.weekday())
+    page.evaluate(SLOW_WEEK, left_monday.isoformat())
+    for day in (left, shown.date()):
+        page.fill("#planner-date", day.isoformat())
+        page.dispatch_event("#planner-date", "change")
+    page.wait_for_function("() => document.body.dataset.slowAnswered === '1'")
+    page.wait_for_timeout(200)  # let a (wrong) redraw from the late answer happen
+    expect(drawn(page, series, shown)).to_have_count(2)
+    assert page.input_value("#planner-date") == shown.date().isoformat()
+
+
 def clear_day(day: dt.date, resources: list[Resource]) -> None:
     """Demo appointments are random: free the day's hours of these resources for a deterministic test."""
     start = dt.datetime.combine(day, dt.time(0), tzinfo=BERLIN)

@@ -103,12 +103,22 @@
   }
 
   // --- the feed ----------------------------------------------------------------------------------------
+  /** Loads are numbered: only the newest may draw. EventCalendar draws whichever answer arrives last,
+   *  so a slow answer for the week just left (quick "next, next", or a date change plus a refetch)
+   *  would otherwise replace the shown week's appointments and conflicts. A superseded load rejects,
+   *  which EventCalendar takes as "nothing to draw" and still ends its loading state. */
+  let newestLoad = 0;
+  class Superseded extends Error {}
+
   async function fetchEvents(info) {
+    const load = ++newestLoad;
     const params = new URLSearchParams({ branch: config.branch, start: info.startStr.slice(0, 10),
       end: info.endStr.slice(0, 10) });
     const response = await fetch(`${config.feedUrl}?${params}`, { credentials: "same-origin" });
+    if (load !== newestLoad) throw new Superseded();
     if (!response.ok) { show(T.loadError, "error"); return []; }
     const data = await response.json();
+    if (load !== newestLoad) throw new Superseded();
     renderConflicts(data.conflicts);
     document.body.dataset.plannerLoads = String(Number(document.body.dataset.plannerLoads || 0) + 1);
     return data.events;
