@@ -11,6 +11,7 @@ escaped values. The objects are ``selectors.ObjectRow`` tuples read in chunks, o
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 from collections.abc import Iterable, Iterator
@@ -86,6 +87,14 @@ class ObjectResponses:
             self.resource, names=list(names) if names is not None else None, size="size" in self.fields,
             modified="modified" in self.fields, data="ical" in self.fields,
             levels=privacy.levels(self.ctx, self.resource))
+
+    def rows_in_range(self, start: dt.datetime | None,
+                      end: dt.datetime | None) -> tuple[list[selectors.ObjectRow], list[str]]:
+        """The objects with an instance in [start, end) as rows (``rows``), and the names the occurrence
+        table cannot decide (``selectors.object_rows_in_range``)."""
+        return selectors.object_rows_in_range(
+            self.resource, start, end, size="size" in self.fields, modified="modified" in self.fields,
+            data="ical" in self.fields, levels=privacy.levels(self.ctx, self.resource))
 
     def render_all(self, objects: Iterable[Any]) -> Iterator[str]:
         """``render`` of each object, joined in batches (fewer, larger pieces for ``davxml.multistatus_body``)."""

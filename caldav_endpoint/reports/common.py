@@ -9,12 +9,14 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from ..calendar_data import shaper
-from ..context import CALENDAR, DavContext, object_name_problem, path_segments
+from ..context import CALENDAR, MAX_NAME, DavContext, object_name_problem, path_segments
 from ..davxml import CALDAV, DAV, split
 from ..errors import DavError
 
 # An href that ``urljoin`` could change: query, fragment, dot segments
 _NEEDS_URLJOIN = re.compile(r"[?#]|/\.")
+# A last segment that decoding leaves as it is and that names an object as it stands (most: "<uid>.ics")
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_~@-][A-Za-z0-9_.~@-]*")
 
 
 def requested(ctx: DavContext, root: etree._Element) -> tuple[list[tuple[str, str]], bool]:
@@ -53,6 +55,9 @@ def _name(base: str, parent: list[str], href: str) -> str | None:
     href = href.strip()
     try:
         if href.startswith(base) and not _NEEDS_URLJOIN.search(href):
+            rest = href[len(base):]
+            if len(rest) <= MAX_NAME and _PLAIN_NAME.fullmatch(rest):
+                return rest  # no "%", "/", control character or leading dot: nothing to decode or refuse
             # what clients send: our own href back. Then the parent segments are ours, and only
             # the rest is split and decoded (the same function, on less text).
             segments = path_segments(href[len(base):])

@@ -64,3 +64,26 @@ def test_instances_are_what_a_queryset_loads():
     expected = Resource.objects.get(pk=resource.pk)
     assert [getattr(loaded, c) for c in columns(Resource)] == [getattr(expected, c) for c in columns(Resource)]
     assert not loaded._state.adding and loaded._state.db == "default"
+
+
+@pytest.mark.django_db
+def test_time_placeholders_are_found_and_filled_as_the_backend_adapts_times():
+    """SQLite passes times as text, PostgreSQL as timestamps: either way the compiled read selects what
+    the queryset selects, for each call's instants (the week query, ``selectors.object_rows_in_range``)."""
+    import datetime as dt
+
+    from scheduler.compiled_query import datetime_placeholder
+
+    resource = f.resource()
+    start = dt.datetime(2026, 11, 23, 9, tzinfo=f.BERLIN)
+    for hour in range(6):
+        f.appointment([resource], uid=f"cq-t{hour}", start=start + dt.timedelta(hours=hour))
+
+    def between(lo, hi):
+        return Appointment.objects.filter(start__gte=lo, start__lt=hi).order_by("uid").values_list("uid")
+
+    compiled = CompiledQuery(between, lo=datetime_placeholder(0), hi=datetime_placeholder(1))
+    for lo, hi in [(1, 3), (0, 6), (4, 40), (7, 9)]:
+        lo_t, hi_t = start + dt.timedelta(hours=lo), start + dt.timedelta(hours=hi)
+        assert [tuple(r) for r in compiled.rows(lo=lo_t, hi=hi_t)] == list(between(lo_t, hi_t))
+    assert [r[0] for r in compiled.rows(lo=start, hi=start + dt.timedelta(hours=2))] == ["cq-t0", "cq-t1"]
