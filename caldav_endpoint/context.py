@@ -181,8 +181,7 @@ def resolve(path: str, credential: ServiceCredential, decision: access.Decision 
         decision = access.resource_decision(credential, resource)
     if resource is None or not decision:
         raise DavError(404, message="not found")
-    if len(rest) == 2:
-        decision_cache.load_counters([resource])  # the ctag and sync token: one indexed read
+    if len(rest) == 2:  # its ctag and sync token are read when asked for (``sync.current_revision``)
         return Target(CALENDAR, urls_for.calendar_path(credential, resource), resource=resource,
                       decision=decision)
     if len(rest) == 3:

@@ -9,14 +9,23 @@ from __future__ import annotations
 import re
 
 from scheduler.models import Resource
+from servicecreds import decision_cache
 
 PREFIX = "urn:terminsync:sync:"
 REVISION = re.compile(r"[0-9]{1,19}")
 MAX_REVISION = 2**63 - 1
 
 
+def current_revision(resource: Resource) -> int:
+    """The calendar's revision now: the counters of a resolved calendar are read when first asked for
+    (``decision_cache.load_counters``, one indexed read), so a multiget or a calendar-query, which name
+    no token, does not pay for them."""
+    decision_cache.load_counters([resource])
+    return resource.sync_revision
+
+
 def sync_token(resource: Resource, revision: int | None = None) -> str:
-    return f"{PREFIX}{resource.slug}:{resource.sync_revision if revision is None else revision}"
+    return f"{PREFIX}{resource.slug}:{current_revision(resource) if revision is None else revision}"
 
 
 def parse_sync_token(token: str, resource: Resource) -> int | None:
@@ -31,6 +40,6 @@ def parse_sync_token(token: str, resource: Resource) -> int | None:
     revision = int(rev)
     if revision > MAX_REVISION:
         return None
-    if revision > resource.sync_revision or revision < resource.sync_floor:
+    if revision > current_revision(resource) or revision < resource.sync_floor:
         return None
     return revision

@@ -76,14 +76,14 @@ def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
               else status_response(ctx.object_path(resource, name), 404) for name, op in latest.items()]
     if truncated:
         pieces.append(status_response(ctx.target.path, 507))
-    pieces.append(_token(resource, reached if truncated else max(reached, resource.sync_revision)))
+    pieces.append(_token(resource, reached if truncated else max(reached, sync.current_revision(resource))))
     return multistatus_body(pieces, stream=objects.streamable)
 
 
 def _initial(ctx: DavContext, objects: ObjectResponses, limit: int | None) -> HttpResponse:
     """Every object, then the token of the revision read before listing (the resource as resolved)."""
     resource = ctx.target.resource
-    current = resource.sync_revision
+    current = sync.current_revision(resource)  # before the listing: a write meanwhile is in the next sync
     if limit is not None and selectors.object_count(resource) > limit:
         raise DavError(507, (DAV, "number-of-matches-within-limits"),
                        "the initial sync has more objects than the limit")

@@ -100,3 +100,25 @@ def test_get_of_a_colleagues_room_booking_in_two_queries_and_redacted(client, da
     resp = request(client, "GET", path)
     assert resp["ETag"] == f'"{appt.etag_no_customer}"'
     assert resp.content.decode() == appt.ical_no_customer
+
+
+# A multiget or a calendar-query names no sync token: the calendar's counters are not read for it.
+MULTIGET = ('<?xml version="1.0" encoding="utf-8"?><C:calendar-multiget xmlns:D="DAV:" '
+            'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/><C:calendar-data/></D:prop>'
+            '<D:href>{}</D:href><D:href>{}</D:href></C:calendar-multiget>')
+WEEK = ('<?xml version="1.0" encoding="utf-8"?><C:calendar-query xmlns:D="DAV:" '
+        'xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/></D:prop><C:filter>'
+        '<C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">'
+        '<C:time-range start="20261123T000000Z" end="20261130T000000Z"/></C:comp-filter></C:comp-filter>'
+        '</C:filter></C:calendar-query>')
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("report", ["multiget", "week"])
+def test_a_multiget_and_a_week_query_in_two_queries(client, dav, report):
+    first, second = object_path(dav), dav.path(dav.person, "missing.ics")
+    body = MULTIGET.format(first, second) if report == "multiget" else WEEK
+    queries = warm_queries(client, "REPORT", dav.path(dav.person), body, depth="1")
+    assert len(queries) == 2, queries
+    assert not [q for q in queries if '"sync_revision"' in q]
+    assert not [q for q in queries if q.startswith(WRITES)]
