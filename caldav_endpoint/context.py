@@ -153,6 +153,14 @@ def object_name_problem(name: str) -> str | None:
     return None
 
 
+def calendar_slug(path: str) -> str | None:
+    """The calendar a collection path names (``/caldav/<user>/<calendar>/``), read ahead of resolution so
+    that authentication fetches its ctag in the same statement (``decision_cache.load``). Only a hint:
+    ``resolve`` still decides whether the credential sees that calendar."""
+    segments = path.strip("/").split("/")
+    return segments[2] if len(segments) == 3 and segments[0] == "caldav" and segments[2] else None
+
+
 def resolve(path: str, credential: ServiceCredential, decision: access.Decision | None = None) -> Target:
     """Map a request path (percent-encoded, see ``request_path``) to a Target.
 

@@ -17,7 +17,7 @@ from servicecreds.models import ServiceCredential
 
 from . import errors, health, refusals
 from .auth import authenticate_request
-from .context import DavContext, request_path, resolve
+from .context import DavContext, calendar_slug, request_path, resolve
 from .davxml import DAV
 from .errors import DavError
 from .methods import HANDLERS, options
@@ -38,11 +38,12 @@ def dav(request: HttpRequest, path: str = "") -> HttpResponse:
         return options.handle(None)
     if method in ("GET", "HEAD") and request.path == "/":
         return HttpResponseRedirect("/admin/")
+    path = request_path(request)
     try:
-        result = authenticate_request(request)
+        result = authenticate_request(request, calendar_slug(path))
     except DavError as exc:
         return errors.render(exc)
-    return serve(request, request_path(request), result.credential, result.decision)
+    return serve(request, path, result.credential, result.decision)
 
 
 def serve(request: HttpRequest, path: str, credential: ServiceCredential,

@@ -93,39 +93,56 @@ def _key(cred: ServiceCredential) -> str:
     return f"servicecreds:access:{schema()}:{cred.access_version}:{cred.pk}:{cred.user_id}:{cred.branch_id}"
 
 
-def _credential_query(username: str):
-    """The credential row and the access version, in one statement (compiled once per process).
+def _credential_query(username: str, calendar: str | None = None):
+    """The credential row and the access version, in one statement (compiled once per process); with
+    ``calendar``, also that calendar's id and change counters (its slug is unique: one index lookup).
 
     ``Lower`` on both sides is the comparison of the unique constraint
     (``servicecred_username_ci_unique``), so the lookup uses its index.
     """
     version = AccessVersion.objects.filter(pk=VERSION_ROW).values("token")[:1]
-    return (ServiceCredential.objects.alias(name_ci=Lower("username")).filter(name_ci=Lower(Value(username)))
-            .annotate(access_version=Subquery(version)).order_by()
-            .values_list(*_CREDENTIAL_COLUMNS, "access_version")[:1])
+    qs = (ServiceCredential.objects.alias(name_ci=Lower("username")).filter(name_ci=Lower(Value(username)))
+          .annotate(access_version=Subquery(version)).order_by())
+    if calendar is None:
+        return qs.values_list(*_CREDENTIAL_COLUMNS, "access_version")[:1]
+    named = Resource.objects.filter(slug=calendar)
+    qs = qs.annotate(**{f"calendar_{c}": Subquery(named.values(c)[:1]) for c in ("pk", *COUNTERS)})
+    return qs.values_list(*_CREDENTIAL_COLUMNS, "access_version", "calendar_pk",
+                          *[f"calendar_{c}" for c in COUNTERS])[:1]
 
 
 _CREDENTIAL_COLUMNS = columns(ServiceCredential)
 _CREDENTIAL_ROW = CompiledQuery(_credential_query, username=str_placeholder("username"))
+_CREDENTIAL_AND_COUNTERS = CompiledQuery(_credential_query, username=str_placeholder("username"),
+                                         calendar=str_placeholder("calendar"))
 
 
-def credential_row(username: str, alias: str = "default") -> ServiceCredential | None:
-    """The credential named ``username`` (case-insensitively) as stored now, with ``access_version`` set."""
-    rows = _CREDENTIAL_ROW.rows(alias, username=username)
+def credential_row(username: str, alias: str = "default", calendar: str | None = None) -> ServiceCredential | None:
+    """The credential named ``username`` (case-insensitively) as stored now, with ``access_version`` set;
+    with ``calendar`` (a slug), ``calendar_counters`` too: (id, *COUNTERS), or None for no such calendar."""
+    if calendar is None:
+        rows = _CREDENTIAL_ROW.rows(alias, username=username)
+    else:
+        rows = _CREDENTIAL_AND_COUNTERS.rows(alias, username=username, calendar=calendar)
     if not rows:
         return None
-    *values, version = rows[0]
-    cred = ServiceCredential.from_db(alias, _CREDENTIAL_COLUMNS, values)
-    cred.access_version = version
+    width = len(_CREDENTIAL_COLUMNS)
+    cred = ServiceCredential.from_db(alias, _CREDENTIAL_COLUMNS, rows[0][:width])
+    cred.access_version = rows[0][width]
+    counters = tuple(rows[0][width + 1:])
+    cred.calendar_counters = counters if counters and counters[0] is not None else None
     return cred
 
 
-def load(username: str) -> ServiceCredential | None:
+def load(username: str, calendar: str | None = None) -> ServiceCredential | None:
     """The credential named ``username``, fresh, with the rule's other inputs attached from the cache.
 
     One query when the inputs are cached (the row and the access version); five when not.
+    ``calendar``: the slug the request's path names, read ahead of resolution: its change counters
+    come with the row and are set on that candidate, so a ctag poll is one query in all. Whether
+    the credential may see the calendar is still decided by resolution, with the rule.
     """
-    cred = credential_row(username)
+    cred = credential_row(username, calendar=calendar)
     if cred is None:
         return None
     key = _key(cred)
@@ -139,6 +156,12 @@ def load(username: str) -> ServiceCredential | None:
     inputs = inputs.copy()
     cred.user, cred.branch = inputs.user, inputs.branch
     cred.access_inputs = inputs
+    if cred.calendar_counters is not None:
+        pk, *counters = cred.calendar_counters
+        for resource in inputs.candidates:
+            if resource.pk == pk:
+                for name, value in zip(COUNTERS, counters, strict=True):
+                    setattr(resource, name, value)
     return cred
 
 
