@@ -140,6 +140,9 @@ STREAM_CHUNK = 256 * 1024
 _NOT_XML_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
 _NOT_XML = re.compile(f"[{_NOT_XML_CHARS}]")
 _ESCAPE = re.compile(f"[&<>\r{_NOT_XML_CHARS}]")  # anything ``escape`` changes
+# The same characters below U+0080: all an ASCII text can hold of them. ``bytes.translate`` deletes them
+# in one C loop, four times faster than the regular expression scans a calendar object (issue 13).
+_NOT_XML_ASCII = bytes(c for c in range(0x20) if chr(c) not in "\t\n\r")
 # Slot markers in a template: private-use code points, never in text the templates are built from.
 _SLOT_OPEN, _SLOT_CLOSE = "\ue000", "\ue001"
 _SLOT = re.compile(f"{_SLOT_OPEN}([0-9]+){_SLOT_CLOSE}")
@@ -152,7 +155,15 @@ def escape(text: str) -> str:
     if not _ESCAPE.search(text):  # most hrefs and every ETag: one scan, no copy
         return text
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-    return _NOT_XML.sub("\ufffd", text) if _NOT_XML.search(text) else text
+    return _NOT_XML.sub("\ufffd", text) if _has_not_xml(text) else text
+
+
+def _has_not_xml(text: str) -> bool:
+    """Does ``text`` hold a character XML cannot carry? ``isascii`` is a flag lookup, and most calendar
+    data are ASCII: then its bytes are checked by ``bytes.translate``, otherwise by the expression."""
+    if text.isascii():
+        return len(text.encode("ascii").translate(None, _NOT_XML_ASCII)) != len(text)
+    return _NOT_XML.search(text) is not None
 
 
 def slot(index: int) -> str:

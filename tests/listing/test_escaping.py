@@ -102,6 +102,18 @@ def test_the_escape_patterns_cover_exactly_what_xml_cannot_carry_and_markup():
     assert set(davxml._ESCAPE.findall(every)) == not_xml | {"&", "<", ">", "\r"}
 
 
+def test_the_ascii_check_finds_what_the_expression_finds():
+    # most calendar data is ASCII and is checked by bytes.translate: each character below U+0080, alone
+    # and inside CRLF-ended text, is judged as the expression judges it, and escaped the same way
+    for code in range(0x80):
+        for text in (chr(code), f"BEGIN:VCALENDAR\r\nSUMMARY:a{chr(code)}b\r\nEND:VCALENDAR\r\n"):
+            assert text.isascii()
+            assert davxml._has_not_xml(text) == bool(davxml._NOT_XML.search(text)), hex(code)
+            assert davxml.escape(text) == davxml._NOT_XML.sub("\ufffd", text.replace("&", "&amp;").replace(
+                "<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;"))
+    assert davxml._has_not_xml("ü\x01") and not davxml._has_not_xml("ü\r\n")  # the expression, past ASCII
+
+
 def test_a_row_with_one_value_to_escape_escapes_that_value_only_and_never_formats_a_value():
     # ``fill`` decides per object whether anything needs escaping: every combination must still parse back
     root = davxml.multistatus()
