@@ -10,18 +10,19 @@ For each size N one data set of N ``.ics`` files is written (``bench/dataset.py`
 into Terminsync with ``manage.py import_ics``, one calendar per size; the largest goes into
 the peers' storage as files. Terminsync runs under gunicorn (``DEBUG=0``, Redis when one
 listens on 6379); the floor is Python's own HTTP server answering a trivial GET. Each workload
-runs interleaved (A B C A B C …, the order rotated each round) over the floor, Terminsync's
-largest calendar, its smaller ones (for the scale ratios, measured in the same rounds) and the
-peers: W warm-ups then R timed repetitions, one keep-alive session each. Reported are median
-and p95 in ms, the ratio to the faster peer, whether every server named the same objects,
-then 8 clients (70 % week query, 20 % GET, 10 % PUT) for a fixed time with errors and the p95
-of GET under load, and memory per process after it.
+runs interleaved (A C B D B A …: shuffled each round, never the same server twice in a row, see
+``interleaved``) over the floor, Terminsync's largest calendar, its smaller ones (for the scale
+ratios, measured in the same rounds) and the peers: W warm-ups then R timed repetitions, one
+keep-alive session each. Reported are median and p95 in ms, the ratio to the faster peer, whether
+every server named the same objects, then 8 clients (70 % week query, 20 % GET, 10 % PUT) for a
+fixed time with errors and the p95 of GET under load, and memory per process after it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import time
@@ -111,11 +112,54 @@ def prepare(sizes: list[int], data_root: Path) -> dict[int, str]:
     return slugs
 
 
+def server_of(client) -> str:
+    """Which server process answers ``client``: Terminsync's calendars of every size share one gunicorn."""
+    return "Terminsync" if client.name.startswith("Terminsync") else client.name
+
+
+def interleaved(clients: list, rounds: int, seed: int = 13) -> list[list]:
+    """One order of ``clients`` per round: shuffled, and never the same server twice in a row.
+
+    A request right after the same server's previous one finds its processes awake and its caches
+    warm; after another server's, it pays for waking up (``idle_penalty.py``: two to three times the
+    cost on this machine kind). A rotation keeps the cyclic order, so each client would always follow
+    the same neighbour: the 1 000-object calendar always ran right after the 10 000-object one on
+    the same gunicorn, warm, and the scale ratio measured that (1.58 for Depth 0), not the data.
+    Here every request follows another server's, as a phone's request follows other phones' work.
+    Rounds come in pairs: the second is the first with Terminsync's calendars swapped among their
+    places, so that each size follows the same neighbours (a request after Radicale's 700 ms of work
+    finds colder caches than one after the floor's).
+    """
+    rng = random.Random(seed)
+    orders, last = [], None
+    for rnd in range(rounds):
+        if rnd % 2:
+            orders.append(_sizes_swapped(orders[-1]))
+            continue
+        for _attempt in range(1000):  # without peers no order avoids it: then the last one drawn
+            order = rng.sample(clients, len(clients))
+            # the swapped twin follows this order: it must not start with the server this one ends with
+            servers_in_turn = [last, *map(server_of, order), server_of(order[0])]
+            if all(a != b for a, b in zip(servers_in_turn, servers_in_turn[1:], strict=False)):
+                break
+        orders.append(order)
+        last = server_of(order[-1])  # the server its swapped twin ends with, too
+    return orders
+
+
+def _sizes_swapped(order: list) -> list:
+    """``order`` with Terminsync's calendars moved one place along among the places they hold."""
+    places = [i for i, c in enumerate(order) if server_of(c) == "Terminsync"]
+    swapped = list(order)
+    for here, there in zip(places, places[1:] + places[:1], strict=True):
+        swapped[there] = order[here]
+    return swapped
+
+
 def timed(name: str, repeat: int, warmup: int, clients: list, samples: dict[str, list[float]],
           first: dict[str, object]) -> None:
-    """Interleave: each round runs the workload once per client, the order rotated each round."""
-    for rnd in range(warmup + repeat):
-        order = clients[rnd % len(clients):] + clients[: rnd % len(clients)]
+    """Interleave: each round runs the workload once per client, in the order ``interleaved`` gives."""
+    for rnd, order in enumerate(interleaved(clients, warmup + repeat)):
         for c in order:
             if rnd >= warmup + c.rounds:
                 continue
