@@ -249,7 +249,7 @@ def main() -> None:
     parser.add_argument("--load-seconds", type=float, default=10)
     parser.add_argument("--radicale-python")
     parser.add_argument("--xandikos-python")
-    parser.add_argument("--only", help="comma-separated workload name prefixes (no load or memory run): "
+    parser.add_argument("--only", help="comma-separated workload name prefixes, and 'load' for the 8 clients: "
                                        "a quick look at one target, not a result for bench/README.md")
     args = parser.parse_args()
     sizes = sorted(int(x) for x in args.sizes.split(","))
@@ -290,12 +290,18 @@ def main() -> None:
             clients.append(c)
         compared = [c for c in clients if not c.name.startswith("Terminsync N=")]
         result = run(clients, compared, floor_client, args)
-        if args.only:
+        only = [p.strip() for p in args.only.split(",")] if args.only else []
+        if only and "load" not in only:
             return
         loads, memory = {}, {}
         for s, c in zip([ours] + peers, compared, strict=True):
             loads[s.name] = workloads.load(c, sorted(c.hrefs), args.load_seconds)
             memory[s.name] = s.rss_mib()
+        if only:
+            for name, result in loads.items():
+                print(f"  8 clients, {name}: {result.ops_per_s:.1f} req/s, errors {result.errors}, "
+                      f"GET median {statistics.median(result.get_ms):.1f} p95 {stats(result.get_ms)[1]:.1f} ms")
+            return
         names = ["floor"] + [c.name for c in clients]
         print_report(result, loads, memory, names, big)
     finally:
