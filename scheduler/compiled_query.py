@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.db import connections
-from django.db.models import CharField, Lookup, Model, QuerySet
+from django.db.models import CharField, ForeignKey, Lookup, Model, QuerySet
 
 
 def int_placeholder(n: int) -> int:
@@ -148,3 +148,24 @@ class AnyOf(Lookup):
         if not values:
             return "1 = 0", list(lhs_params)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]
+
+
+@ForeignKey.register_lookup
+class AmongRows(Lookup):
+    """``appointment_id__among_rows=<a one-column queryset>``: ``= ANY(ARRAY(subquery))`` on PostgreSQL.
+
+    With ``IN (subquery)`` PostgreSQL joins: it read all 10 000 bookings of a calendar to meet the
+    few hundred appointments of a week (a hash join, 2.0 ms of the week query's 2.1). The ARRAY is
+    run first, once, and the booking index is then probed for each value it holds (0.7 ms in all;
+    issue 13: the week query is 70 % of a shop's load). Elsewhere it is ``IN``.
+    """
+
+    lookup_name = "among_rows"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)  # "(SELECT ...)", parenthesised
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(ARRAY{rhs})", [*lhs_params, *rhs_params]
+        return f"{lhs} IN {rhs}", [*lhs_params, *rhs_params]

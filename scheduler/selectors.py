@@ -217,7 +217,7 @@ def _range_read(shape: _Shape, has_start: bool, has_end: bool) -> CompiledQuery:
 
     def build(resource, employee=None, start=None, early=None, end=None):
         # an occurrence row in the range is an instance: decided, whatever the horizon
-        occurring = _active_in(resource).filter(appointment_id__in=appointments_occurring(start, end, early))
+        occurring = _active_in(resource).filter(appointment_id__among_rows=appointments_occurring(start, end, early))
         # no row in the range, but the rows stop before its end: only an expansion can tell
         unsure = (_active_in(resource).filter(overlap_q(start, end, "appointment__"))
                   .filter(Q(appointment__occurrences_until__lt=end) if end is not None

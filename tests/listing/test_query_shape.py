@@ -78,6 +78,23 @@ def test_a_time_range_query_is_answered_by_one_unsorted_read(client, dav):
     got, reads = _week_query(client, dav, "20260105T000000Z", "20260108T000000Z")
     assert got == {"w0.ics", "w1.ics", "w2.ics"}
     assert len(reads) == 1 and "ORDER BY" not in reads[0].upper()
+    if connection.vendor == "postgresql":  # the week's appointments first, then the booking index probed
+        assert '"appointment_id" = ANY(ARRAY((SELECT' in reads[0]
+
+
+def test_among_rows_matches_like_in(dav):
+    """``appointment_id__among_rows`` (``= ANY(ARRAY(subquery))`` on PostgreSQL) finds what ``__in`` finds,
+    an empty subquery included, and a value listed twice once."""
+    fill(dav.room, 0, 5)
+    bookings = Booking.objects.filter(resource=dav.room, deleted_at__isnull=True)
+    wanted = bookings.filter(name__in=["l1.ics", "l3.ics"]).values("appointment_id")
+    twice = wanted.union(wanted, all=True)
+    for subquery in (wanted, twice, bookings.none().values("appointment_id"),
+                     Booking.objects.filter(name="nope").values("appointment_id")):
+        among = bookings.filter(appointment_id__among_rows=subquery).values_list("name", flat=True)
+        assert sorted(among) == sorted(bookings.filter(appointment_id__in=subquery).values_list("name", flat=True))
+    assert sorted(bookings.filter(appointment_id__among_rows=twice).values_list("name", flat=True)) == [
+        "l1.ics", "l3.ics"]
 
 
 def test_an_endless_series_past_its_horizon_is_still_found_by_expansion(client, dav):
