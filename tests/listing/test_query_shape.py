@@ -95,6 +95,8 @@ def test_among_rows_matches_like_in(dav):
         assert sorted(among) == sorted(bookings.filter(appointment_id__in=subquery).values_list("name", flat=True))
     assert sorted(bookings.filter(appointment_id__among_rows=twice).values_list("name", flat=True)) == [
         "l1.ics", "l3.ics"]
+    with pytest.raises(TypeError):
+        list(bookings.filter(appointment_id__among_rows=[1, 2]))
 
 
 def test_an_endless_series_past_its_horizon_is_still_found_by_expansion(client, dav):
