@@ -34,7 +34,7 @@ import copy
 import dataclasses
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,6 +203,28 @@ _BOOKINGS_BY_NAME = CompiledQuery(
     resource=int_placeholder(0), name=str_placeholder("name"))
 
 
+# the appointment row under lock with its branch and type, as select_related would join them: the
+# queryset's building cost three times its statement, on every PUT (0.57 against 0.15 ms)
+_RELATED = ((Appointment.branch.field, Branch), (Appointment.appointment_type.field, AppointmentType))
+_LOCK_APPOINTMENT = CompiledQuery(
+    lambda pk: Appointment.objects.select_for_update(of=("self",)).filter(pk=pk).order_by().values_list(
+        *columns(Appointment), *[f"{fk.name}__{name}" for fk, model in _RELATED for name in columns(model)]),
+    pk=int_placeholder(0))
+
+
+def _locked_appointment(row: Sequence[Any]) -> Appointment:
+    """A row of ``_LOCK_APPOINTMENT`` as the appointment with its branch and type (None without one) cached."""
+    width = len(columns(Appointment))
+    current = Appointment.from_db("default", columns(Appointment), row[:width])
+    for fk, model in _RELATED:
+        names = columns(model)
+        values = row[width:width + len(names)]
+        width += len(names)
+        related = model.from_db("default", names, values) if values[0] is not None else None
+        fk.set_cached_value(current, related)
+    return current
+
+
 def _log(resources: dict[int, Resource], entries: list[tuple[int, Appointment, str, str]],
          held: dict[int, Resource] | None = None) -> None:
     """Append change-log rows, numbering them per resource under the resource's row lock.
@@ -278,11 +300,10 @@ def _bookings_under_lock(appt_id: int, held: dict[int, Resource], wanted: set[in
 
 def _relock(appt: Appointment, if_match: IfMatch) -> Appointment:
     """The appointment row under lock, after the preconditions that need it (with its branch and type)."""
-    try:
-        current = (Appointment.objects.select_for_update(of=("self",)).select_related("branch", "appointment_type")
-                   .get(pk=appt.pk))
-    except Appointment.DoesNotExist:
-        raise DoesNotExist() from None
+    rows = _LOCK_APPOINTMENT.rows(pk=appt.pk)
+    if not rows:
+        raise DoesNotExist()
+    current = _locked_appointment(rows[0])
     if current.deleted_at is not None:
         raise DoesNotExist()  # deleted (maybe meanwhile): a save must not bring it back; restore it first
     check_if_match(current, if_match)

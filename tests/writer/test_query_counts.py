@@ -15,11 +15,12 @@ import datetime as dt
 import re
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from scheduler import services
-from scheduler.models import Appointment, Booking, Change, Occurrence, Resource
+from scheduler.exceptions import DoesNotExist
+from scheduler.models import Appointment, AppointmentType, Booking, Change, Occurrence, Resource
 from tests import factories as f
 
 from .conftest import obj, vcalendar, vevent
@@ -173,3 +174,29 @@ def test_put_on_an_appointment_of_two_calendars_locks_the_other_one_too(calendar
     assert sorted(Change.objects.filter(appointment=appt, op="modified").values_list("resource_id", flat=True)) \
         == sorted([anna.pk, ben.pk])
     assert stored.title == "Sehtest neu"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_locked_row_is_the_appointment_with_its_branch_and_type_as_the_orm_reads_them():
+    """``_relock`` reads the row with a compiled statement; what it builds must be what ``select_related``
+    builds: every column, the branch and the type cached (no query on access), None for no type."""
+    room = f.resource(kind=Resource.Kind.LOCATION)
+    typed = f.appointment([room], appointment_type=AppointmentType.objects.create(
+        branch=room.branch, name="Sehtest", duration_minutes=60))
+    plain = f.appointment([room], start=dt.datetime(2026, 11, 25, 10, tzinfo=dt.timezone.utc))
+    for appt in (typed, plain):
+        with transaction.atomic():
+            locked = services._relock(Appointment(pk=appt.pk), None)
+            orm = Appointment.objects.select_related("branch", "appointment_type").get(pk=appt.pk)
+            with CaptureQueriesContext(connection) as queries:
+                branch, kind = locked.branch, locked.appointment_type
+            assert not queries.captured_queries
+        fields = Appointment._meta.concrete_fields
+        assert [getattr(locked, f.attname) for f in fields] == [getattr(orm, f.attname) for f in fields]
+        assert [getattr(branch, f.attname) for f in branch._meta.concrete_fields] == [
+            getattr(orm.branch, f.attname) for f in orm.branch._meta.concrete_fields]
+        assert (kind and kind.name) == (orm.appointment_type and orm.appointment_type.name)
+        assert not locked._state.adding and locked._state.db == "default"
+    assert typed.appointment_type_id and not plain.appointment_type_id
+    with transaction.atomic(), pytest.raises(DoesNotExist):
+        services._relock(Appointment(pk=plain.pk + 1000), None)
