@@ -134,3 +134,18 @@ def test_a_multiget_and_a_week_query_in_two_queries(client, dav, report):
     queries = warm_queries(client, "REPORT", dav.path(dav.person), body, depth="1")
     assert len(queries) == 2, queries  # the login (with the calendar's counters) and the objects' read
     assert not [q for q in queries if q.startswith(WRITES)]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("segment", "status"), [
+    ("x" * 10_000, 404), ("%C3%A4%FF", 404), ("'; --", 404), ("\u00e4" * 300, 404),
+    ("%00", 400), ("a%00b", 400),  # an encoded control character is refused before any query
+])
+def test_a_hostile_calendar_segment_read_ahead_with_the_login_answers_4xx(client, dav, segment, status):
+    """The slug goes into the login's statement as a parameter: whatever the path holds (very long, an
+    encoded NUL, broken UTF-8), the answer is a 4xx on both databases, not an error, and nothing is written."""
+    calendar = dav.path(dav.person).rstrip("/").rsplit("/", 1)[0] + f"/{segment}/"
+    with CaptureQueriesContext(connection) as queries:
+        resp = request(client, "PROPFIND", calendar, CTAG_POLL, depth="0")
+    assert resp.status_code == status, resp.content[:300]
+    assert not [q["sql"] for q in queries.captured_queries if q["sql"].startswith(("INSERT", "DELETE"))]
