@@ -194,9 +194,8 @@ def run(clients: list, compared: list, floor, args) -> dict:
     """Every workload, interleaved over ``clients`` (and the floor for GET and PROPFIND Depth 0);
     ``compared`` are the clients on the same data set, whose listings must name the same objects."""
     table, deviations = {}, {}
-    only = [p.strip() for p in args.only.split(",")] if args.only else None
     for name in workloads.NAMES:
-        if only and not name.startswith(tuple(only)):
+        if args.only and not name.startswith(tuple(args.only)):
             continue
         samples, first = {}, {}
         participants = clients + ([floor] if name.startswith(("GET", "PROPFIND Depth 0")) else [])
@@ -252,6 +251,7 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated workload name prefixes, and 'load' for the 8 clients: "
                                        "a quick look at one target, not a result for bench/README.md")
     args = parser.parse_args()
+    args.only = [p.strip() for p in args.only.split(",")] if args.only else []
     sizes = sorted(int(x) for x in args.sizes.split(","))
     big = sizes[-1]
     print(f"database: {args.database_url.split('@')[-1]}", flush=True)
@@ -290,17 +290,16 @@ def main() -> None:
             clients.append(c)
         compared = [c for c in clients if not c.name.startswith("Terminsync N=")]
         result = run(clients, compared, floor_client, args)
-        only = [p.strip() for p in args.only.split(",")] if args.only else []
-        if only and "load" not in only:
+        if args.only and "load" not in args.only:
             return
         loads, memory = {}, {}
         for s, c in zip([ours] + peers, compared, strict=True):
             loads[s.name] = workloads.load(c, sorted(c.hrefs), args.load_seconds)
             memory[s.name] = s.rss_mib()
-        if only:
-            for name, result in loads.items():
-                print(f"  8 clients, {name}: {result.ops_per_s:.1f} req/s, errors {result.errors}, "
-                      f"GET median {statistics.median(result.get_ms):.1f} p95 {stats(result.get_ms)[1]:.1f} ms")
+        if args.only:
+            for name, load in loads.items():
+                print(f"  8 clients, {name}: {load.ops_per_s:.1f} req/s, errors {load.errors}, "
+                      f"GET median {statistics.median(load.get_ms):.1f} p95 {stats(load.get_ms)[1]:.1f} ms")
             return
         names = ["floor"] + [c.name for c in clients]
         print_report(result, loads, memory, names, big)

@@ -137,9 +137,6 @@ class AnyOf(Lookup):
     lookup_name = "any_of"
     prepare_rhs = False  # the list is the value; CharField would make a string of it
 
-    def process_rhs(self, compiler, connection):
-        return "%s", [list(self.rhs)]
-
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = list(self.rhs)
