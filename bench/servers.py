@@ -134,7 +134,10 @@ def start_terminsync(database_url: str, slug: str, workers: int, threads: int) -
     if redis_url():
         env["REDIS_URL"] = redis_url()
     cmd = [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "-b", f"127.0.0.1:{port}",
-           "-w", str(workers), "--log-level", "warning"]
+           "-w", str(workers), "--log-level", "warning",
+           # a peer's slow request can keep our connection idle past gunicorn's default 2 s; the close
+           # then races the next request ("Remote end closed connection without response"). 75 s is nginx's.
+           "--keep-alive", "75"]
     if threads > 1:  # gthread keeps connections alive, as a proxy in front of sync workers would
         cmd += ["-k", "gthread", "--threads", str(threads)]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)

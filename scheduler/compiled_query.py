@@ -55,11 +55,15 @@ class _Statement:
         self.params = list(params)
         self.slots: list[tuple[int, str]] = []
         self.times = {name for name, p in placeholders.items() if isinstance(p, dt.datetime)}
+        # a lookup may pass a value on in a type of its own (``AnyOf``: a ``TextArray``); each call's value too
+        self.wraps: dict[int, type] = {}
         placeholders = {name: _adapt(p, alias) for name, p in placeholders.items()}
         for i, value in enumerate(self.params):
             for name, placeholder in placeholders.items():
-                if type(value) is type(placeholder) and value == placeholder:
+                if isinstance(value, type(placeholder)) and value == placeholder:
                     self.slots.append((i, name))
+                    if type(value) is not type(placeholder):
+                        self.wraps[i] = type(value)
         if {name for _, name in self.slots} != set(placeholders):
             raise ValueError(f"placeholders not in the compiled query: {set(placeholders)}")
         fields = [s[0] for s in compiler.select[:compiler.col_count]]
@@ -96,6 +100,8 @@ class CompiledQuery:
         params = list(st.params)
         for i, name in st.slots:
             params[i] = _adapt(values[name], using) if name in st.times else values[name]
+        for i, wrap in st.wraps.items():
+            params[i] = wrap(params[i])
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(st.sql, params)
@@ -124,6 +130,24 @@ def instances(model: type[Model], rows: Iterable[Sequence[Any]], using: str = "d
     return [model.from_db(using, names, row) for row in rows]
 
 
+class TextArray(list):
+    """Strings that go to PostgreSQL as one ``text[]`` parameter in binary form (``AnyOf``).
+
+    psycopg sends a list of strings as an array literal, which PostgreSQL parses element by element
+    (quotes, escapes): for a multiget's 100 names that was 0.2 ms of a 0.7 ms statement (issue 13).
+    The binary form is a length and the bytes per element. Its dumper is registered on every new
+    PostgreSQL connection (``register_text_array``); without it psycopg sends the literal, as for a list.
+    """
+
+
+def register_text_array(sender: object, connection: Any, **kwargs: Any) -> None:
+    """``connection_created`` receiver: send ``TextArray`` values in binary (``ListBinaryDumper``)."""
+    if connection.vendor == "postgresql":
+        from psycopg.types.array import ListBinaryDumper
+
+        connection.connection.adapters.register_dumper(TextArray, ListBinaryDumper)
+
+
 @CharField.register_lookup
 class AnyOf(Lookup):
     """``name__any_of=[...]``: ``name = ANY(%s::text[])`` on PostgreSQL, one parameter for any number of values.
@@ -141,7 +165,7 @@ class AnyOf(Lookup):
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = list(self.rhs)
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s::text[])", [*lhs_params, values]
+            return f"{lhs} = ANY(%s::text[])", [*lhs_params, TextArray(values)]
         if not values:
             return "1 = 0", list(lhs_params)
         return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*lhs_params, *values]

@@ -133,3 +133,41 @@ def test_any_of_matches_like_in(dav):
     assert set(qs.filter(name__any_of=["l1.ics", "l4.ics", "nope.ics"]).values_list("name", flat=True)) == {
         "l1.ics", "l4.ics"}
     assert not qs.filter(name__any_of=[]).exists()
+
+
+# what an array literal would read as syntax: separators, quotes, braces, NULL, escapes, non-ASCII
+TRICKY_NAMES = ['a,b.ics', 'quote"d.ics', "{brace}.ics", "NULL", "sp ace.ics", "Müller-ß.ics", "it's.ics",
+                "日本.ics", "%2F.ics", "e\u0301.ics"]
+
+
+def test_names_that_look_like_array_syntax_are_found_as_they_are(dav):
+    """A multiget's names go to the database as one array parameter: each name is a value, never syntax."""
+    fill(dav.room, 0, len(TRICKY_NAMES))
+    for i, name in enumerate(TRICKY_NAMES):
+        Booking.objects.filter(resource=dav.room, uid=f"l{i}").update(name=name)
+    asked = [*TRICKY_NAMES, "a", "b.ics", "{}", "null", "e.ics", "l1.ics"]
+    assert {r.name for r in selectors.object_rows(dav.room, names=asked, data=True)} == set(TRICKY_NAMES)
+    assert [r.name for r in selectors.object_rows(dav.room, names=["日本.ics"])] == ["日本.ics"]
+
+
+def test_postgresql_receives_the_names_as_one_binary_array(dav):
+    """Sent as an array literal, PostgreSQL parsed 100 names element by element: 0.2 ms of a 0.7 ms read."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the array parameter is PostgreSQL's; elsewhere the names are IN (...)")
+    from psycopg import pq
+    from psycopg.adapt import PyFormat
+
+    from scheduler.compiled_query import TextArray
+
+    fill(dav.room, 0, 3)
+    sent = []
+
+    def capture(execute, sql, params, many, context):
+        sent.extend(p for p in params if isinstance(p, list))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        rows = list(selectors.object_rows(dav.room, names=["l0.ics", "l2.ics"], data=True))
+    assert {r.name for r in rows} == {"l0.ics", "l2.ics"}
+    assert [type(p) for p in sent] == [TextArray] and sent[0] == ["l0.ics", "l2.ics"]
+    assert connection.connection.adapters.get_dumper(TextArray, PyFormat.AUTO).format == pq.Format.BINARY
