@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 
 from django.conf import settings
 from django.db import connection
@@ -158,6 +158,40 @@ def escape(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text) if _has_not_xml(text) else text
 
 
+# ``escape_all`` joins values with NUL: no value of a PostgreSQL text column holds one, and a value that
+# does (SQLite can store it) is found by counting, and then the values are escaped one by one.
+_SEPARATOR = "\x00"
+_NOT_XML_BUT_SEPARATOR_CHARS = "\x01" + _NOT_XML_CHARS.removeprefix("\x00")  # "\x01-\x08...": NUL left out
+_ESCAPE_BUT_SEPARATOR = re.compile(f"[&<>\r{_NOT_XML_BUT_SEPARATOR_CHARS}]")  # ``_ESCAPE`` without NUL
+_NOT_XML_BUT_SEPARATOR = re.compile(f"[{_NOT_XML_BUT_SEPARATOR_CHARS}]")
+
+
+def escape_all(values: Sequence[str]) -> list[str]:
+    """``[escape(v) for v in values]``, in a few passes over all of them joined.
+
+    A multiget's 100 calendar objects cost a fifth of the request when each went through ``escape``
+    on its own: five scans and calls per object, and PostgreSQL's answer was already in (issue 13).
+    Joined, the same replacements run once over the whole text, in C.
+    """
+    if len(values) < 2:
+        return [escape(v) for v in values]
+    joined = _SEPARATOR.join(values)
+    separators = len(values) - 1
+    if joined.count(_SEPARATOR) != separators:  # a value holds NUL itself: one by one
+        return [escape(v) for v in values]
+    if not _ESCAPE_BUT_SEPARATOR.search(joined):  # hrefs and ETags, mostly: nothing to change
+        return list(values)
+    joined = joined.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    out = joined.split(_SEPARATOR)
+    if joined.isascii():
+        clean = len(joined.encode("ascii").translate(None, _NOT_XML_ASCII)) == len(joined) - separators
+    else:
+        clean = _NOT_XML_BUT_SEPARATOR.search(joined) is None
+    if not clean:  # a character XML cannot carry, in some value: U+FFFD there, as ``escape`` does
+        out = [_NOT_XML.sub("\ufffd", v) if _has_not_xml(v) else v for v in out]
+    return out
+
+
 def _has_not_xml(text: str) -> bool:
     """Does ``text`` hold a character XML cannot carry? ``isascii`` is a flag lookup, and most calendar
     data are ASCII: then its bytes are checked by ``bytes.translate``, otherwise by the expression."""
@@ -203,8 +237,7 @@ class ResponseTemplate:
         if [int(i) for i in pieces[1::2]] != list(range(slots)):
             raise ValueError("slots must appear once each, in order")
         self.slots = slots
-        # the serialised shape as a format string: its own braces doubled, one {} per slot
-        self._format = "{}".join(p.replace("{", "{{").replace("}", "}}") for p in pieces[0::2]).format
+        self._join = _joiner(pieces[0::2])
 
     def fill(self, values: Sequence[str]) -> str:
         """The response with each value escaped (``escape``) into its slot.
@@ -217,8 +250,42 @@ class ResponseTemplate:
         if len(values) != self.slots:
             raise ValueError(f"{self.slots} values expected")
         if _ESCAPE.search("".join(values)):
-            return self._format(*map(escape, values))
-        return self._format(*values)
+            return self._join(list(map(escape, values)))
+        return self._join(values)
+
+    def fill_all(self, columns: Sequence[Sequence[str]]) -> list[str]:
+        """``fill`` of many objects at once: ``columns[i]`` holds slot ``i``'s value of each object.
+
+        Each column is escaped in one go (``escape_all``): a column of names or ETags is one scan
+        that finds nothing, a column of calendar data one pass per replacement.
+        """
+        if len(columns) != self.slots:
+            raise ValueError(f"{self.slots} columns expected")
+        join = self._join
+        return [join(values) for values in zip(*map(escape_all, columns), strict=True)]
+
+
+def _joiner(pieces: Sequence[str]) -> Callable[[Sequence[str]], str]:
+    """A function putting values between ``pieces`` (one more piece than values): a ``join`` of a tuple for
+    the usual shapes (href; href and ETag; and calendar data), five times faster than ``str.format``."""
+    if len(pieces) == 2:
+        a, b = pieces
+        return lambda v: "".join((a, v[0], b))
+    if len(pieces) == 3:
+        a, b, c = pieces
+        return lambda v: "".join((a, v[0], b, v[1], c))
+    if len(pieces) == 4:
+        a, b, c, d = pieces
+        return lambda v: "".join((a, v[0], b, v[1], c, v[2], d))
+    template: list[str | None] = [None] * (2 * len(pieces) - 1)
+    template[0::2] = pieces
+
+    def join(values: Sequence[str]) -> str:
+        parts = template.copy()
+        parts[1::2] = values
+        return "".join(parts)  # type: ignore[arg-type]
+
+    return join
 
 
 def _chunks(pieces: Iterable[str], size: int) -> Generator[bytes, None, None]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from lxml import etree
@@ -97,18 +97,38 @@ class ObjectResponses:
             data="ical" in self.fields, levels=privacy.levels(self.ctx, self.resource))
 
     def render_all(self, objects: Iterable[Any]) -> Iterator[str]:
-        """``render`` of each object, joined in batches (fewer, larger pieces for ``davxml.multistatus_body``)."""
+        """``render_many`` of the objects in batches, each joined (fewer, larger pieces for
+        ``davxml.multistatus_body``)."""
         objects = iter(objects)
-        while batch := "".join(map(self.render, itertools.islice(objects, BATCH))):
-            yield batch
+        while batch := list(itertools.islice(objects, BATCH)):
+            yield "".join(self.render_many(batch))
 
     def render(self, obj: Any) -> str:
-        """The object's DAV:response: its href's last segment and its texts filled into the template."""
-        template = self._templates.get(obj.redacted) or self._template(obj.redacted)
+        """The object's DAV:response (``render_many`` of one)."""
+        return self.render_many([obj])[0]
+
+    def render_many(self, objects: Sequence[Any]) -> list[str]:
+        """The objects' DAV:responses, in their order: each one's href segment and texts filled into the
+        template of its kind (redacted or not), a column of values escaped at a time
+        (``ResponseTemplate.fill_all``)."""
         ctx = self.ctx
-        name = obj.name
-        segment = name if _UNRESERVED.fullmatch(name) else quote_segment(name)
-        return template.fill([segment, *[text(ctx, obj) for text in self.texts]])
+        names = [obj.name for obj in objects]
+        if not _UNRESERVED.fullmatch("".join(names)):  # a class of single characters: true of the join iff of each
+            names = [name if _UNRESERVED.fullmatch(name) else quote_segment(name) for name in names]
+        columns = [names, *[[text(ctx, obj) for obj in objects] for text in self.texts]]
+        kinds = {obj.redacted for obj in objects}
+        if len(kinds) == 1:
+            return self._template_for(kinds.pop()).fill_all(columns)
+        out: list[str] = [""] * len(objects)
+        for redacted in kinds:  # two privacy levels in one calendar: each kind of object with its template
+            at = [i for i, obj in enumerate(objects) if obj.redacted == redacted]
+            filled = self._template_for(redacted).fill_all([[column[i] for i in at] for column in columns])
+            for i, text in zip(at, filled, strict=True):
+                out[i] = text
+        return out
+
+    def _template_for(self, redacted: bool) -> ResponseTemplate:
+        return self._templates.get(redacted) or self._template(redacted)
 
     def _target(self, *, redacted: bool) -> Target:
         """An object of this calendar for the properties that do not depend on which object it is."""

@@ -20,6 +20,7 @@ def handle(ctx: DavContext, root: etree._Element) -> HttpResponse:
         raise DavError(400, message="calendar-multiget needs at least one DAV:href")
     wanted = names_from_hrefs(ctx, hrefs)
     objects = ObjectResponses(ctx, names)
-    found = {row.name: row for row in objects.rows(n for n in wanted.values() if n)}  # as many as asked for
-    return multistatus_body((objects.render(found[name]) if name in found else status_response(h, 404)
+    rows = list(objects.rows(n for n in wanted.values() if n))  # as many as asked for
+    found = dict(zip((row.name for row in rows), objects.render_many(rows), strict=True))
+    return multistatus_body((found[name] if name in found else status_response(h, 404)
                              for h, name in wanted.items()), stream=objects.streamable)

@@ -126,3 +126,37 @@ def test_a_row_with_one_value_to_escape_escapes_that_value_only_and_never_format
         got = [parsed.findtext(f".//D:{name}", namespaces=NS) for name in ("href", "getetag", "getcontentlength")]
         as_sent = [davxml._NOT_XML.sub("\ufffd", v) for v in values]  # characters XML cannot carry: U+FFFD
         assert got == ["/cal/" + as_sent[0], *as_sent[1:]]
+
+
+# values that meet each branch of ``escape_all``: markup, CR, NUL (its separator), characters XML cannot
+# carry (ASCII and not), non-ASCII text, empty strings
+ESCAPE_ALL_CASES = [
+    [],
+    ["only&one"],
+    ["plain.ics", "other.ics", ""],
+    ['"etag"', "a&b", "<c>", "line\r\nnext\r\n"],
+    ["BEGIN:VEVENT\r\nSUMMARY:Müller & Söhne <3\r\nEND:VEVENT\r\n", "BEGIN:VEVENT\r\nSUMMARY:ok\r\nEND:VEVENT\r\n"],
+    ["a\x00b", "c&d"],  # a value holding the separator
+    ["\x00", "\x00", ""],
+    ["bad\x01byte\r\n", "fine\r\n", "also\x1f"],
+    ["日本\ufffe", "€ & \ud800", "ok"],
+    ["]]>", "", "&amp;"],
+]
+
+
+@pytest.mark.parametrize("values", ESCAPE_ALL_CASES)
+def test_escape_all_is_escape_of_each(values):
+    assert davxml.escape_all(values) == [davxml.escape(v) for v in values]
+
+
+def test_fill_all_is_fill_of_each():
+    root = davxml.multistatus()
+    props = [davxml.element(davxml.DAV, "getetag", davxml.slot(1)),
+             davxml.element(davxml.CALDAV, "calendar-data", davxml.slot(2))]
+    davxml.response(root, "/cal/" + davxml.slot(0), {200: props})
+    template = davxml.ResponseTemplate(root, 3)
+    rows = [["a.ics", '"1"', "X\r\n"], ["b&c.ics", '"<2>"', "Y & Z\x01\r\n"], ["{0}.ics", '"3"', ""]]
+    assert template.fill_all([list(column) for column in zip(*rows, strict=True)]) == [template.fill(r) for r in rows]
+    assert template.fill_all([[], [], []]) == []
+    with pytest.raises(ValueError):
+        template.fill_all([["a.ics"], ['"1"']])

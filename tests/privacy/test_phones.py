@@ -266,3 +266,32 @@ def test_redaction_costs_no_query_per_object(client, world):
         f.appointment([world.anna_cal, world.room], customer_name="Max Mustermann", title="",
                       start=world.appt.start + dt.timedelta(days=day))
     assert count() == few
+
+
+def test_one_listing_with_both_levels_gives_each_object_its_own(client, world):
+    """Anna's phone lists the room: her booking complete, Ben's customer redacted, interleaved in one
+    response (rendered a batch at a time, each kind with its template) and each with its own ETag."""
+    from tests import factories as f
+
+    ben_appts = [f.appointment([world.ben_cal, world.room], uid=f"ben-{i}", customer_name=f"Kundin Nummer{i}",
+                               start=dt.datetime(2026, 11, 20 + i, 9, 0, tzinfo=f.BERLIN)) for i in range(3)]
+    names = {a.uid: Booking.objects.get(appointment=a, resource=world.room).name for a in [world.appt, *ben_appts]}
+    cal = world.path("anna-phone", world.room)
+    body = ('<C:calendar-multiget xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><D:prop><D:getetag/>'
+            "<C:calendar-data/></D:prop>"
+            + "".join(f"<D:href>{world.path('anna-phone', world.room, names[u])}</D:href>"
+                      for u in ["ben-0", "erika-1", "ben-1", "ben-2"]) + "</C:calendar-multiget>")
+    asked = [world.path("anna-phone", world.room, names[u]) for u in ["ben-0", "erika-1", "ben-1", "ben-2"]]
+    multiget = request(client, "REPORT", cal, body, user="anna-phone")
+    assert [r.findtext("D:href", namespaces=NS) for r in xml(multiget).findall("D:response", NS)] == asked
+    for resp in (multiget, request(client, "REPORT", cal, query_body(), user="anna-phone")):
+        assert resp.status_code == 207
+        for uid, name in names.items():
+            ok = propstats(resp, world.path("anna-phone", world.room, name))["200"]
+            data = ok[f"{C}calendar-data"].text
+            appt = Appointment.objects.get(uid=uid)
+            assert f"UID:{uid}" in data
+            if uid == "erika-1":
+                assert "Mustermann" in data and ok["{DAV:}getetag"].text == f'"{appt.etag}"'
+            else:
+                assert "Kundin" not in data and ok["{DAV:}getetag"].text == f'"{appt.etag_no_customer}"'
