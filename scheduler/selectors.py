@@ -220,7 +220,8 @@ def _range_read(shape: _Shape, has_start: bool, has_end: bool) -> CompiledQuery:
         occurring = _active_in(resource).filter(appointment_id__among_rows=appointments_occurring(start, end, early))
         # no row in the range, but the rows stop before its end: only an expansion can tell
         unsure = (_active_in(resource).filter(overlap_q(start, end, "appointment__"))
-                  .filter(Q(appointment__occurrences_until__lt=end) if end is not None
+                  .filter(Q(appointment__occurrences_until__isnull=False,
+                            appointment__occurrences_until__lt_unindexed=end) if end is not None
                           else Q(appointment__occurrences_until__isnull=False))
                   .exclude(appointment_id__in=appointments_occurring(start, end, early)))
         return _select(occurring.annotate(unsure=Value(False)), shape, employee, extra=("unsure",)).union(
