@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from urllib.parse import urljoin, urlsplit
@@ -47,8 +48,22 @@ def names_from_hrefs(ctx: DavContext, hrefs: Iterable[str]) -> dict[str, str | N
     (``context.path_segments``), so it finds what a GET of the same href finds.
     """
     base = ctx.calendar_path(ctx.target.resource)
+    hrefs = list(hrefs)
+    joined = "\n".join(hrefs)
+    if len(hrefs) > 1 and joined.count("\n") == len(hrefs) - 1 and _own_plain_hrefs(base).fullmatch(joined):
+        return {href: href[len(base):] for href in hrefs}  # what ``_name`` gives each of them, in one scan
     parent = [s.lower() for s in path_segments(base)]
     return {href: _name(base, parent, href) for href in hrefs}
+
+
+@functools.lru_cache(maxsize=256)
+def _own_plain_hrefs(base: str) -> re.Pattern:
+    """Lines of ``base`` + a plain name (``_PLAIN_NAME``, at most ``MAX_NAME`` characters): a client's
+    multiget names our own hrefs back, and ``_name`` takes each of them as it stands. One match over
+    the joined hrefs instead of a dozen steps per href (issue 13). A line break within an href (found by
+    counting the lines), space around it or any other shape fails: then each href goes through ``_name``."""
+    plain = rf"{re.escape(base)}[A-Za-z0-9_~@-][A-Za-z0-9_.~@-]{{0,{MAX_NAME - 1}}}"
+    return re.compile(rf"(?:{plain}\n)*{plain}")
 
 
 def _name(base: str, parent: list[str], href: str) -> str | None:

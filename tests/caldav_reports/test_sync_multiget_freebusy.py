@@ -240,3 +240,28 @@ def test_pruned_change_log_makes_old_tokens_start_over(client, dav):
     assert resp.status_code == 403 and xml(resp).find("D:valid-sync-token", NS) is not None
     resp, _ = sync(client, dav, old_token)  # revision 1 = the floor: everything after it is still logged
     assert set(statuses(resp)) == {dav.path(dav.person, "new.ics"), dav.path(dav.person, "middle.ics")}
+
+
+def test_a_multigets_own_plain_hrefs_are_named_as_each_would_be(client, dav):
+    """``names_from_hrefs`` takes a multiget of our own plain hrefs in one match; any other list goes href by
+    href. Both give each href the name ``_name`` gives it."""
+    from types import SimpleNamespace
+
+    from caldav_endpoint.context import CALENDAR, Target, path_segments
+    from caldav_endpoint.reports import common
+
+    base = dav.path(dav.person)
+    ctx = SimpleNamespace(target=Target(CALENDAR, base, resource=dav.person),
+                          calendar_path=lambda resource: dav.path(resource))
+    parent = [s.lower() for s in path_segments(base)]
+    plain = [base + n for n in ("a.ics", "b@x.ics", "c~d_e-f.ICS", "1", "x" * 255)]
+    lists = [
+        plain, plain[:2], [*plain, plain[0]],
+        [*plain, base + "x" * 256],  # too long for a name
+        [*plain, base + ".hidden.ics"], [*plain, base + "sp ace.ics"], [*plain, " " + plain[0]],
+        [*plain, plain[0] + "\n" + plain[1]], [*plain, base + "a%40b.ics"], [*plain, base + "a/b.ics"],
+        [*plain, base + "../other/a.ics"], [*plain, base + "a.ics?x=1"], [*plain, dav.path(dav.room) + "a.ics"],
+        [*plain, base], [*plain, ""], [base.upper() + "a.ics", *plain],
+    ]
+    for asked in lists:
+        assert common.names_from_hrefs(ctx, asked) == {h: common._name(base, parent, h) for h in asked}, asked
