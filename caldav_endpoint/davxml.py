@@ -226,7 +226,7 @@ def inner(root: etree._Element) -> str:
 
 
 class ResponseTemplate:
-    """One DAV:response serialised by lxml once, with slots filled per object (``fill``).
+    """One DAV:response serialised by lxml once, with slots filled per object (``fill_all``).
 
     Build it from a ``multistatus()`` root holding one response whose per-object texts
     are ``slot(0)``, ``slot(1)``, ... in document order.
@@ -239,22 +239,9 @@ class ResponseTemplate:
         self.slots = slots
         self._join = _joiner(pieces[0::2])
 
-    def fill(self, values: Sequence[str]) -> str:
-        """The response with each value escaped (``escape``) into its slot.
-
-        One scan of the values joined decides for the whole object: a character ``escape`` changes is
-        in the join exactly when it is in one of the values (a class of single code points; Python never
-        merges two strings' code points), and an object's name and ETag rarely hold one. Only then is
-        each value escaped on its own (calendar-data always: its lines end in CR).
-        """
-        if len(values) != self.slots:
-            raise ValueError(f"{self.slots} values expected")
-        if _ESCAPE.search("".join(values)):
-            return self._join(list(map(escape, values)))
-        return self._join(values)
-
     def fill_all(self, columns: Sequence[Sequence[str]]) -> list[str]:
-        """``fill`` of many objects at once: ``columns[i]`` holds slot ``i``'s value of each object.
+        """The responses of many objects, each value escaped (``escape``) into its slot: ``columns[i]``
+        holds slot ``i``'s value of each object.
 
         Each column is escaped in one go (``escape_all``): a column of names or ETags is one scan
         that finds nothing, a column of calendar data one pass per replacement.

@@ -76,16 +76,30 @@ def test_characters_xml_cannot_carry_become_replacement_characters():
     assert root.text == "bad\ufffdbyte"
 
 
+def _fill(template: davxml.ResponseTemplate, values: list[str]) -> str:
+    """One object's response: ``fill_all`` of columns one value deep."""
+    [text] = template.fill_all([[v] for v in values])
+    return text
+
+
+def _template(third_slot: tuple[str, str]) -> davxml.ResponseTemplate:
+    """A response with the href's last segment, the ETag and a third property in slots 0, 1, 2."""
+    root = davxml.multistatus()
+    props = [davxml.element(davxml.DAV, "getetag", davxml.slot(1)), davxml.element(*third_slot, davxml.slot(2))]
+    davxml.response(root, "/cal/" + davxml.slot(0), {200: props})
+    return davxml.ResponseTemplate(root, 3)
+
+
 def test_template_slots_are_escaped_and_counted():
     root = davxml.multistatus()
     davxml.response(root, davxml.slot(0), {200: [davxml.element(davxml.DAV, "getetag", davxml.slot(1))]})
     template = davxml.ResponseTemplate(root, 2)
-    xml = davxml.HEAD + template.fill(["/a&b/{0}", '"<e>"']) + davxml.TAIL
+    xml = davxml.HEAD + _fill(template, ["/a&b/{0}", '"<e>"']) + davxml.TAIL
     parsed = etree.fromstring(xml.encode())
     assert parsed.findtext("D:response/D:href", namespaces=NS) == "/a&b/{0}"
     assert parsed.findtext(".//D:getetag", namespaces=NS) == '"<e>"'
     with pytest.raises(ValueError):
-        template.fill(["/only-href"])
+        template.fill_all([["/only-href"]])
 
 
 def _is_xml_char(code: int) -> bool:
@@ -115,14 +129,10 @@ def test_the_ascii_check_finds_what_the_expression_finds():
 
 
 def test_a_row_with_one_value_to_escape_escapes_that_value_only_and_never_formats_a_value():
-    # ``fill`` decides per object whether anything needs escaping: every combination must still parse back
-    root = davxml.multistatus()
-    props = [davxml.element(davxml.DAV, "getetag", davxml.slot(1)),
-             davxml.element(davxml.DAV, "getcontentlength", davxml.slot(2))]
-    davxml.response(root, "/cal/" + davxml.slot(0), {200: props})
-    template = davxml.ResponseTemplate(root, 3)
+    # which values need escaping is decided per column: every combination must still parse back
+    template = _template((davxml.DAV, "getcontentlength"))
     for values in (["{0}{x}.ics", '"e&t"', "7"], ["plain.ics", '"etag"', "{1}"], ["a\x00.ics", '"\ud800"', "1"]):
-        parsed = etree.fromstring((davxml.HEAD + template.fill(values) + davxml.TAIL).encode())
+        parsed = etree.fromstring((davxml.HEAD + _fill(template, values) + davxml.TAIL).encode())
         got = [parsed.findtext(f".//D:{name}", namespaces=NS) for name in ("href", "getetag", "getcontentlength")]
         as_sent = [davxml._NOT_XML.sub("\ufffd", v) for v in values]  # characters XML cannot carry: U+FFFD
         assert got == ["/cal/" + as_sent[0], *as_sent[1:]]
@@ -149,14 +159,11 @@ def test_escape_all_is_escape_of_each(values):
     assert davxml.escape_all(values) == [davxml.escape(v) for v in values]
 
 
-def test_fill_all_is_fill_of_each():
-    root = davxml.multistatus()
-    props = [davxml.element(davxml.DAV, "getetag", davxml.slot(1)),
-             davxml.element(davxml.CALDAV, "calendar-data", davxml.slot(2))]
-    davxml.response(root, "/cal/" + davxml.slot(0), {200: props})
-    template = davxml.ResponseTemplate(root, 3)
+def test_many_objects_are_filled_as_each_alone():
+    # a batch's columns are escaped joined (``escape_all``), one object's value by value
+    template = _template((davxml.CALDAV, "calendar-data"))
     rows = [["a.ics", '"1"', "X\r\n"], ["b&c.ics", '"<2>"', "Y & Z\x01\r\n"], ["{0}.ics", '"3"', ""]]
-    assert template.fill_all([list(column) for column in zip(*rows, strict=True)]) == [template.fill(r) for r in rows]
+    assert template.fill_all([list(column) for column in zip(*rows, strict=True)]) == [_fill(template, r) for r in rows]
     assert template.fill_all([[], [], []]) == []
     with pytest.raises(ValueError):
         template.fill_all([["a.ics"], ['"1"']])
