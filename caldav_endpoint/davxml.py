@@ -35,6 +35,10 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
                           huge_tree=False, remove_blank_text=True, remove_comments=True, remove_pis=True)
 
 
+# "<!DOCTYPE" or "<!ENTITY" in any case, found in one scan of the bytes
+_DECLARATION = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
 def split(tag: str) -> tuple[str, str]:
     """'{ns}name' -> (ns, name); an element in no namespace -> ('', name)."""
     if not tag.startswith("{"):
@@ -49,7 +53,7 @@ def parse_xml(data: bytes) -> etree._Element | None:
         return None
     if len(data) > MAX_XML_BODY:
         raise DavError(413, message="XML body too large")
-    if b"<!DOCTYPE" in data.upper() or b"<!ENTITY" in data.upper():
+    if _DECLARATION.search(data):
         raise DavError(400, message="DOCTYPE and entity declarations are not allowed")
     try:
         root = etree.fromstring(data, _PARSER)
@@ -59,7 +63,8 @@ def parse_xml(data: bytes) -> etree._Element | None:
     # DOCTYPE no entity can be declared, so no node other than an element survives the parser.
     if root.getroottree().docinfo.doctype:
         raise DavError(400, message="DOCTYPE and entity declarations are not allowed")
-    if any(not isinstance(node.tag, str) for node in root.iter()):
+    # lxml filters by node type in C: no Python object per element (a multiget names a hundred hrefs)
+    if next(root.iter(etree.Entity, etree.Comment, etree.ProcessingInstruction), None) is not None:
         raise DavError(400, message="entity references are not allowed")
     return root
 

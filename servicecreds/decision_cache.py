@@ -105,7 +105,7 @@ def _credential_query(username: str, calendar: str | None = None):
           .annotate(access_version=Subquery(version)).order_by())
     if calendar is None:
         return qs.values_list(*_CREDENTIAL_COLUMNS, "access_version")[:1]
-    named = Resource.objects.filter(slug=calendar)
+    named = Resource.objects.filter(slug=calendar).order_by()  # unique: no join for the default ordering
     qs = qs.annotate(**{f"calendar_{c}": Subquery(named.values(c)[:1]) for c in ("pk", *COUNTERS)})
     return qs.values_list(*_CREDENTIAL_COLUMNS, "access_version", "calendar_pk",
                           *[f"calendar_{c}" for c in COUNTERS])[:1]

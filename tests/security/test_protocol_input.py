@@ -89,6 +89,16 @@ def test_doctype_entities_and_broken_xml_are_400(client, dav, body):
     assert resp.status_code == 400
 
 
+@pytest.mark.parametrize("declaration", [b"<!DOCTYPE x>", b"<!doctype x>", b'<!eNtItY e "boom">'])
+def test_declarations_are_refused_in_any_case_before_parsing(declaration):
+    from caldav_endpoint.davxml import parse_xml
+    from caldav_endpoint.errors import DavError
+
+    with pytest.raises(DavError) as refused:
+        parse_xml(declaration + b'<D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>')
+    assert refused.value.status == 400 and "DOCTYPE" in str(refused.value)
+
+
 def test_elements_without_namespace_are_unknown_properties(client, dav):
     resp = request(client, "PROPFIND", dav.path(dav.person), b'<D:propfind xmlns:D="DAV:"><D:prop>'
                    b'<getetag/><D:displayname/></D:prop></D:propfind>', depth="0")
