@@ -50,13 +50,14 @@ def basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
     return username, password
 
 
-def authenticate_request(request: HttpRequest, calendar: str | None = None) -> AuthResult:
-    """``calendar``: the slug the path names, if any (``context.calendar_slug``), read with the login."""
+def authenticate_request(request: HttpRequest, calendar: str | None = None, name: str | None = None) -> AuthResult:
+    """``calendar``, ``name``: the slug and object name the path names, if any (``context.read_ahead_hint``),
+    read with the login."""
     pair = basic_credentials(request)
     if pair is None:
         raise unauthorized()
     client = client_address(request)
-    result = authenticate(*pair, client=client, calendar=calendar)
+    result = authenticate(*pair, client=client, calendar=calendar, name=name)
     if not result.decision:
         log.info("CalDAV login refused: user=%r reason=%s ip=%s", pair[0], result.decision.code, client)
         health.note_refusal(result.credential, result.decision.code, request.META.get("HTTP_USER_AGENT", ""))

@@ -161,6 +161,22 @@ def calendar_slug(path: str) -> str | None:
     return segments[2] if len(segments) == 3 and segments[0] == "caldav" and segments[2] else None
 
 
+def read_ahead_hint(path: str, method: str) -> tuple[str | None, str | None]:
+    """(calendar slug, object name) to read with the login's statement: the calendar of a collection path
+    (``calendar_slug``), and for a GET or HEAD of an object (``/caldav/<user>/<calendar>/<name>``) that
+    object too, its name decoded as ``resolve`` decodes it. A name ``resolve`` would refuse is not read."""
+    if method not in ("GET", "HEAD"):
+        return calendar_slug(path), None
+    raw = path.strip("/").split("/")
+    if len(raw) != 4 or raw[0] != "caldav" or not raw[2]:
+        return calendar_slug(path), None
+    try:
+        name = path_segments(raw[3])[0]
+    except (DavError, IndexError):
+        return None, None
+    return (raw[2], name) if object_name_problem(name) is None else (None, None)
+
+
 def resolve(path: str, credential: ServiceCredential, decision: access.Decision | None = None) -> Target:
     """Map a request path (percent-encoded, see ``request_path``) to a Target.
 

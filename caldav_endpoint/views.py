@@ -17,7 +17,7 @@ from servicecreds.models import ServiceCredential
 
 from . import errors, health, refusals
 from .auth import authenticate_request
-from .context import DavContext, calendar_slug, request_path, resolve
+from .context import DavContext, read_ahead_hint, request_path, resolve
 from .davxml import DAV
 from .errors import DavError
 from .methods import HANDLERS, options
@@ -40,7 +40,7 @@ def dav(request: HttpRequest, path: str = "") -> HttpResponse:
         return HttpResponseRedirect("/admin/")
     path = request_path(request)
     try:
-        result = authenticate_request(request, calendar_slug(path))
+        result = authenticate_request(request, *read_ahead_hint(path, method))
     except DavError as exc:
         return errors.render(exc)
     return serve(request, path, result.credential, result.decision)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, Value
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 
 from branches.models import Branch, Privacy
 
@@ -180,6 +180,40 @@ class ObjectRow(NamedTuple):
     modified: dt.datetime | None
     ical: str | None
     redacted: bool
+
+
+class ReadAhead(NamedTuple):
+    """An object read with the login's statement, before the access rule has run (``read_ahead_columns``).
+
+    ``calendar_pk`` is the calendar its slug named (None: no such calendar), ``row`` the object complete
+    (``Privacy.FULL``), or None if that calendar holds no such object. Only a hint: whoever uses it
+    checks that resolution reached the same calendar and name, and that the credential receives this
+    calendar's objects complete (``caldav_endpoint.methods.get``); otherwise the object is read again.
+    """
+
+    calendar_pk: int | None
+    name: str
+    row: ObjectRow | None
+
+
+READ_AHEAD = ("etag", "modified", "ical")  # the columns ``read_ahead_columns`` adds, in this order
+
+
+def read_ahead_columns(calendar, name) -> dict[str, Subquery]:
+    """Subqueries for another statement: the object ``name`` of the calendar with slug ``calendar``, complete
+    (the FULL level's columns), as a GET answers it. One index lookup each (the slug and the
+    (calendar, name) of an active booking are unique). Keys: ``ahead_`` + ``READ_AHEAD``."""
+    etag, text = _LEVEL_COLUMNS[Privacy.FULL]
+    found = Booking.objects.active().filter(resource__slug=calendar, name=name).order_by()
+    fields = {"etag": etag, "modified": "appointment__modified", "ical": text}
+    return {f"ahead_{c}": Subquery(found.values(fields[c])[:1]) for c in READ_AHEAD}
+
+
+def read_ahead(calendar_pk: int | None, name: str, values: Sequence) -> ReadAhead:
+    """The ``READ_AHEAD`` values of a row as a ``ReadAhead`` (no ETag: no such object)."""
+    etag, modified, text = values
+    row = tuple.__new__(ObjectRow, (name, etag, None, modified, text, False)) if etag is not None else None
+    return ReadAhead(calendar_pk, name, row)
 
 
 def object_rows_in_range(resource: Resource, start: dt.datetime | None, end: dt.datetime | None, *,

@@ -93,17 +93,18 @@ def _recently_verified(key: str, stamp: str) -> bool:
     return True
 
 
-def lookup(username: str, calendar: str | None = None) -> ServiceCredential | None:
+def lookup(username: str, calendar: str | None = None, name: str | None = None) -> ServiceCredential | None:
     """The credential row, fresh, with the rule's other inputs from ``decision_cache`` (one query when cached)."""
-    return decision_cache.load(username, calendar)
+    return decision_cache.load(username, calendar, name)
 
 
-def authenticate(username: str, password: str, client: str = "", calendar: str | None = None) -> AuthResult:
+def authenticate(username: str, password: str, client: str = "", calendar: str | None = None,
+                 name: str | None = None) -> AuthResult:
     """Verify a username/password pair and apply the credential part of the access rule.
 
     ``calendar``: the slug of the calendar the request names, whose counters ``decision_cache.load``
-    reads in the same statement."""
-    cred = lookup(username, calendar)
+    reads in the same statement; ``name``: the object in it a GET names, read there too."""
+    cred = lookup(username, calendar, name)
     key = _cache_key(username, password)
     if cred is not None and cred.has_password and _recently_verified(key, _stamp(cred)):
         return AuthResult(cred, credential_decision(cred))

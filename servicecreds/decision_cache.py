@@ -43,6 +43,7 @@ from django.db.models.functions import Lower
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from branches.models import Branch
+from scheduler import selectors
 from scheduler.compiled_query import CompiledQuery, columns, int_placeholder, str_placeholder
 from scheduler.models import Employee, Resource
 
@@ -93,9 +94,10 @@ def _key(cred: ServiceCredential) -> str:
     return f"servicecreds:access:{schema()}:{cred.access_version}:{cred.pk}:{cred.user_id}:{cred.branch_id}"
 
 
-def _credential_query(username: str, calendar: str | None = None):
+def _credential_query(username: str, calendar: str | None = None, name: str | None = None):
     """The credential row and the access version, in one statement (compiled once per process); with
-    ``calendar``, also that calendar's id and change counters (its slug is unique: one index lookup).
+    ``calendar``, also that calendar's id and change counters (its slug is unique: one index lookup);
+    with ``name`` too, that object of the calendar as a GET answers it (``selectors.read_ahead_columns``).
 
     ``Lower`` on both sides is the comparison of the unique constraint
     (``servicecred_username_ci_unique``), so the lookup uses its index.
@@ -107,42 +109,58 @@ def _credential_query(username: str, calendar: str | None = None):
         return qs.values_list(*_CREDENTIAL_COLUMNS, "access_version")[:1]
     named = Resource.objects.filter(slug=calendar).order_by()  # unique: no join for the default ordering
     qs = qs.annotate(**{f"calendar_{c}": Subquery(named.values(c)[:1]) for c in ("pk", *COUNTERS)})
+    ahead = []
+    if name is not None:
+        qs = qs.annotate(**selectors.read_ahead_columns(calendar, name))
+        ahead = [f"ahead_{c}" for c in selectors.READ_AHEAD]
     return qs.values_list(*_CREDENTIAL_COLUMNS, "access_version", "calendar_pk",
-                          *[f"calendar_{c}" for c in COUNTERS])[:1]
+                          *[f"calendar_{c}" for c in COUNTERS], *ahead)[:1]
 
 
 _CREDENTIAL_COLUMNS = columns(ServiceCredential)
 _CREDENTIAL_ROW = CompiledQuery(_credential_query, username=str_placeholder("username"))
 _CREDENTIAL_AND_COUNTERS = CompiledQuery(_credential_query, username=str_placeholder("username"),
                                          calendar=str_placeholder("calendar"))
+_CREDENTIAL_AND_OBJECT = CompiledQuery(_credential_query, username=str_placeholder("username"),
+                                       calendar=str_placeholder("calendar"), name=str_placeholder("name"))
 
 
-def credential_row(username: str, alias: str = "default", calendar: str | None = None) -> ServiceCredential | None:
+def credential_row(username: str, alias: str = "default", calendar: str | None = None,
+                   name: str | None = None) -> ServiceCredential | None:
     """The credential named ``username`` (case-insensitively) as stored now, with ``access_version`` set;
-    with ``calendar`` (a slug), ``calendar_counters`` too: (id, *COUNTERS), or None for no such calendar."""
+    with ``calendar`` (a slug), ``calendar_counters`` too: (id, *COUNTERS), or None for no such calendar;
+    with ``name`` too, ``read_ahead``: that object (``selectors.ReadAhead``), else ``read_ahead`` is None."""
     if calendar is None:
         rows = _CREDENTIAL_ROW.rows(alias, username=username)
-    else:
+    elif name is None:
         rows = _CREDENTIAL_AND_COUNTERS.rows(alias, username=username, calendar=calendar)
+    else:
+        rows = _CREDENTIAL_AND_OBJECT.rows(alias, username=username, calendar=calendar, name=name)
     if not rows:
         return None
     width = len(_CREDENTIAL_COLUMNS)
     cred = ServiceCredential.from_db(alias, _CREDENTIAL_COLUMNS, rows[0][:width])
     cred.access_version = rows[0][width]
-    counters = tuple(rows[0][width + 1:])
+    counters = tuple(rows[0][width + 1:width + 2 + len(COUNTERS)])
     cred.calendar_counters = counters if counters and counters[0] is not None else None
+    cred.read_ahead = None
+    if name is not None:
+        ahead = rows[0][width + 2 + len(COUNTERS):]
+        cred.read_ahead = selectors.read_ahead(counters[0], name, ahead)
     return cred
 
 
-def load(username: str, calendar: str | None = None) -> ServiceCredential | None:
+def load(username: str, calendar: str | None = None, name: str | None = None) -> ServiceCredential | None:
     """The credential named ``username``, fresh, with the rule's other inputs attached from the cache.
 
     One query when the inputs are cached (the row and the access version); five when not.
     ``calendar``: the slug the request's path names, read ahead of resolution: its change counters
-    come with the row and are set on that candidate, so a ctag poll is one query in all. Whether
-    the credential may see the calendar is still decided by resolution, with the rule.
+    come with the row and are set on that candidate, so a ctag poll is one query in all. ``name``:
+    the object a GET names in it, read ahead the same way (``credential_row``), so a GET is one query
+    too. Whether the credential may see the calendar, and how, is still decided by resolution and
+    the rule.
     """
-    cred = credential_row(username, calendar=calendar)
+    cred = credential_row(username, calendar=calendar, name=name)
     if cred is None:
         return None
     key = _key(cred)

@@ -75,7 +75,7 @@ def test_admin_paths_keep_the_full_stack(client):
 def test_database_errors_and_the_expansion_budget_still_apply_to_dav(client, dav, monkeypatch):
     budgets = []
 
-    def failing(request, calendar=None):
+    def failing(request, calendar=None, name=None):
         budgets.append(ical._budget.get())
         raise OperationalError("database is locked")
 

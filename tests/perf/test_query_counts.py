@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 
 from scheduler.models import Booking
 from tests import factories as f
-from tests.caldav.conftest import request
+from tests.caldav.conftest import PASSWORD, auth, request
 
 CTAG_POLL = ('<?xml version="1.0" encoding="utf-8"?><d:propfind xmlns:d="DAV:" '
              'xmlns:cs="http://calendarserver.org/ns/"><d:prop><cs:getctag/><d:sync-token/></d:prop></d:propfind>')
@@ -51,11 +51,63 @@ def test_ctag_poll_in_one_query(client, dav):
     assert not [q for q in queries if q.startswith(WRITES)]
 
 
+# A GET of an object: the object is read ahead with the login (``selectors.read_ahead_columns``)
 @pytest.mark.django_db
-def test_get_of_one_object_in_two_queries(client, dav):
-    queries = warm_queries(client, "GET", object_path(dav))
-    assert len(queries) <= 2, queries
-    assert not [q for q in queries if q.startswith(WRITES)]
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_get_of_one_object_in_one_query(client, dav, method):
+    path = object_path(dav)
+    queries = warm_queries(client, method, path)
+    assert len(queries) == 1, queries
+    assert '"servicecreds_servicecredential"' in queries[0] and '"scheduler_booking"' in queries[0]
+    appt = Booking.objects.get(resource=dav.person, name=path.rsplit("/", 1)[1]).appointment
+    resp = request(client, method, path)
+    assert resp["ETag"] == f'"{appt.etag}"' and resp["Last-Modified"]
+    assert resp.content == (b"" if method == "HEAD" else appt.ical.encode())
+    assert int(resp["Content-Length"]) == len(appt.ical.encode())
+    with CaptureQueriesContext(connection) as queries:
+        resp = request(client, "GET", path, if_none_match=f'"{appt.etag}"')
+    assert resp.status_code == 304 and len(queries) == 1
+
+
+@pytest.mark.django_db
+def test_a_name_read_ahead_is_decoded_as_resolution_decodes_it(client, dav):
+    appt = f.appointment([dav.person], uid="perf-enc", names={dav.person.pk: "Sehtest für Frau Ö.ics"})
+    path = dav.path(dav.person, "Sehtest%20f%C3%BCr%20Frau%20%C3%96.ics")
+    assert len(warm_queries(client, "GET", path)) == 1
+    resp = request(client, "GET", path)
+    assert resp.status_code == 200 and resp.content == Booking.objects.get(appointment=appt).appointment.ical.encode()
+
+
+@pytest.mark.django_db
+def test_a_read_ahead_of_another_spelling_of_the_calendar_is_not_taken_for_its_answer(client, dav):
+    """The hint takes the calendar's segment as sent; resolution decodes it. "%61" is "a": the read ahead
+    finds no such calendar, so the object is read again, not answered 404."""
+    path = object_path(dav)
+    user, slug, name = path.strip("/").split("/")[1:]
+    encoded = f"/caldav/{user}/%{ord(slug[0]):02X}{slug[1:]}/{name}"
+    resp = client.generic("GET", encoded, RAW_URI=encoded, **auth("anna-phone", PASSWORD))  # as gunicorn passes it
+    assert resp.status_code == 200, resp.content
+    assert resp.content == Booking.objects.get(resource=dav.person, name=name).appointment.ical.encode()
+
+
+@pytest.mark.django_db
+def test_a_missing_object_read_ahead_is_a_404_in_one_query(client, dav):
+    object_path(dav)
+    request(client, "GET", dav.path(dav.person, "missing.ics"))
+    with CaptureQueriesContext(connection) as queries:
+        resp = request(client, "GET", dav.path(dav.person, "missing.ics"))
+    assert resp.status_code == 404 and len(queries) == 1
+
+
+@pytest.mark.django_db
+def test_an_object_read_ahead_is_still_decided_by_the_rule(client, dav):
+    """The login reads the object another branch's room holds (its slug and name are in the path), but
+    resolution answers 404 and nothing of it leaves the server."""
+    other = f.resource(f.branch(code="yy", name="Anderswo"), name="Raum anderswo", kind="location")
+    f.appointment([other], uid="elsewhere-1", title="Geheimer Termin", names={other.pk: "geheim.ics"})
+    resp = request(client, "GET", dav.path(other, "geheim.ics"))
+    assert resp.status_code == 404
+    assert b"Geheim" not in resp.content and b"elsewhere" not in resp.content
 
 
 @pytest.mark.django_db
