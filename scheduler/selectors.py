@@ -202,7 +202,8 @@ READ_AHEAD = ("etag", "modified", "ical")  # the columns ``read_ahead_columns`` 
 def read_ahead_columns(calendar, name) -> dict[str, Subquery]:
     """Subqueries for another statement: the object ``name`` of the calendar with slug ``calendar``, complete
     (the FULL level's columns), as a GET answers it. One index lookup each (the slug and the
-    (calendar, name) of an active booking are unique). Keys: ``ahead_`` + ``READ_AHEAD``."""
+    (calendar, name) of an active booking are unique), in the order of ``READ_AHEAD``, which ``read_ahead``
+    takes back."""
     etag, text = _LEVEL_COLUMNS[Privacy.FULL]
     found = Booking.objects.active().filter(resource__slug=calendar, name=name).order_by()
     fields = {"etag": etag, "modified": "appointment__modified", "ical": text}

@@ -109,10 +109,8 @@ def _credential_query(username: str, calendar: str | None = None, name: str | No
         return qs.values_list(*_CREDENTIAL_COLUMNS, "access_version")[:1]
     named = Resource.objects.filter(slug=calendar).order_by()  # unique: no join for the default ordering
     qs = qs.annotate(**{f"calendar_{c}": Subquery(named.values(c)[:1]) for c in ("pk", *COUNTERS)})
-    ahead = []
-    if name is not None:
-        qs = qs.annotate(**selectors.read_ahead_columns(calendar, name))
-        ahead = [f"ahead_{c}" for c in selectors.READ_AHEAD]
+    ahead = selectors.read_ahead_columns(calendar, name) if name is not None else {}
+    qs = qs.annotate(**ahead)
     return qs.values_list(*_CREDENTIAL_COLUMNS, "access_version", "calendar_pk",
                           *[f"calendar_{c}" for c in COUNTERS], *ahead)[:1]
 
