@@ -30,8 +30,12 @@ run: demo
 	@echo "  Server: $(TERMINSYNC_BASE_URL)  (Strg+C beendet)"
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# One pytest process per core (pytest-xdist; each with its own test database, live server and browser);
+# TEST_WORKERS=0 runs the suite in this process (a debugger, -x on the first failure in order).
+TEST_WORKERS ?= auto
+
 test: install
-	DB_CONN_MAX_AGE=0 $(BIN)/pytest $(PYTEST_ARGS)
+	DB_CONN_MAX_AGE=0 $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
