@@ -23,9 +23,6 @@ from collections.abc import Callable
 import servers
 import workloads
 
-DEPTH0 = ('<d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">'
-          "<d:prop><cs:getctag/><d:sync-token/></d:prop></d:propfind>")
-
 
 def median_ms(call: Callable[[], object], rounds: int, pause: float) -> float:
     samples = []
@@ -54,7 +51,7 @@ def main() -> None:
         floor_session = workloads.Client("floor", floor.collection, None).session
         calls = {
             "floor GET": lambda: floor_session.get(floor.collection),
-            "PROPFIND Depth 0": lambda: client.dav("PROPFIND", DEPTH0, Depth="0"),
+            "PROPFIND Depth 0": lambda: client.dav("PROPFIND", workloads.PROPFIND_D0, Depth="0"),
             "calendar-multiget of 100": lambda: client.dav("REPORT", body, Depth="1"),
         }
         print(f"{'request':28} {'back to back':>13} {f'after {args.pause:g} ms':>15} {'added':>8}")

@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import time
 
 import servers
 import workloads
-
-DEPTH0 = ('<d:propfind xmlns:d="DAV:" xmlns:cs="http://calendarserver.org/ns/">'
-          "<d:prop><cs:getctag/><d:sync-token/></d:prop></d:propfind>")
+from caldav_bench import stats
 
 
 def main() -> None:
@@ -46,7 +43,7 @@ def main() -> None:
             keys = sorted(c.hrefs)
             middle, body = keys[len(keys) // 2], workloads.multiget(c, workloads.sample_keys(keys, 100))
             calls[(kind, "GET")] = lambda c=c, k=middle: c.session.get(c.url(k))
-            calls[(kind, "PROPFIND Depth 0")] = lambda c=c: c.dav("PROPFIND", DEPTH0, Depth="0")
+            calls[(kind, "PROPFIND Depth 0")] = lambda c=c: c.dav("PROPFIND", workloads.PROPFIND_D0, Depth="0")
             calls[(kind, "multiget of 100")] = lambda c=c, b=body: c.dav("REPORT", b, Depth="1")
         samples: dict[tuple[str, str], list[float]] = {k: [] for k in calls}
         rng = random.Random(13)
@@ -63,8 +60,8 @@ def main() -> None:
                     samples[k].append(elapsed)
         print(f"{'worker':8} {'request':18} {'median':>7} {'p95':>7}")
         for (kind, request), s in sorted(samples.items()):
-            s.sort()
-            print(f"{kind:8} {request:18} {statistics.median(s):7.2f} {s[int(len(s) * 0.95)]:7.2f}")
+            median, p95 = stats(s)
+            print(f"{kind:8} {request:18} {median:7.2f} {p95:7.2f}")
     finally:
         for s in started:
             s.stop()
