@@ -172,6 +172,30 @@ def timed(name: str, repeat: int, warmup: int, clients: list, samples: dict[str,
                 first.setdefault(c.name, result)
 
 
+def shuffled_rounds(calls: dict, warmup: int, rounds: int, seed: int = 13) -> dict[object, list[float]]:
+    """ms per call of each of ``calls`` (key -> a request), all of them once per round in a shuffled order that
+    never starts with the call the round before ended with (``interleaved``: each follows another's); ``warmup``
+    rounds untimed. A response of 300 or more stops the run: a fast error would pass for a fast answer."""
+    rng = random.Random(seed)
+    samples: dict[object, list[float]] = {k: [] for k in calls}
+    last = None
+    for rnd in range(warmup + rounds):
+        order = list(calls)
+        rng.shuffle(order)
+        while len(order) > 1 and order[0] == last:
+            rng.shuffle(order)
+        for k in order:
+            start = time.perf_counter()
+            response = calls[k]()
+            elapsed = (time.perf_counter() - start) * 1000
+            if response.status_code >= 300:
+                raise SystemExit(f"{k}: HTTP {response.status_code}")
+            if rnd >= warmup:
+                samples[k].append(elapsed)
+        last = order[-1]
+    return samples
+
+
 def stats(xs: list[float]) -> tuple[float, float]:
     xs = sorted(xs)
     return statistics.median(xs), xs[min(len(xs) - 1, int(round(len(xs) * 0.95)) - 1)]

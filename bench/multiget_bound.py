@@ -18,14 +18,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import subprocess
-import time
 from pathlib import Path
 
 import servers
 import workloads
-from caldav_bench import stats
+from caldav_bench import shuffled_rounds, stats
 from lxml import etree
 
 HERE = Path(__file__).resolve().parent
@@ -36,9 +34,7 @@ def start_bare(database_url: str, slug: str) -> servers.Server:
     """``bare_multiget.py`` under gunicorn with ``make bench``'s settings (2 workers × 4 threads, keep-alive)."""
     port = servers.free_port()
     env = {**os.environ, "BARE_DATABASE_URL": database_url, "BARE_SLUG": slug}
-    proc = subprocess.Popen([str(Path(servers.sys.executable).with_name("gunicorn")), "bare_multiget:application",
-                             "-b", f"127.0.0.1:{port}", "-w", "2", "-k", "gthread", "--threads", "4",
-                             "--keep-alive", "75", "--log-level", "warning"], cwd=HERE, env=env)
+    proc = subprocess.Popen(servers.gunicorn("bare_multiget:application", port, workers=2, threads=4), cwd=HERE, env=env)
     base = f"http://127.0.0.1:{port}"
     servers.wait_until_up(proc, base + "/", "bare multiget")
     return servers.Server("bare multiget", base, f"{base}/caldav/bench/{slug}/", None, proc)
@@ -87,24 +83,7 @@ def main() -> None:
         answers = {name: objects(calls[name]()) for name in ("Terminsync", "bare multiget")}
         if answers["Terminsync"] != answers["bare multiget"] or len(answers["Terminsync"]) != len(keys):
             raise SystemExit("the bare multiget and Terminsync did not answer the same 100 objects")
-        samples: dict[str, list[float]] = {k: [] for k in calls}
-        rng = random.Random(13)
-        last = None
-        for rnd in range(args.warmup + args.rounds):
-            order = list(calls)
-            while True:  # never the same server twice in a row: each request follows another's (``interleaved``)
-                rng.shuffle(order)
-                if order[0] != last:
-                    break
-            for k in order:
-                start = time.perf_counter()
-                response = calls[k]()
-                elapsed = (time.perf_counter() - start) * 1000
-                if response.status_code >= 300:
-                    raise SystemExit(f"{k}: HTTP {response.status_code}")
-                if rnd >= args.warmup:
-                    samples[k].append(elapsed)
-            last = order[-1]
+        samples = shuffled_rounds(calls, args.warmup, args.rounds)
         peer = stats(samples["Radicale"])[0] if "Radicale" in samples else None
         print(f"{'multiget of 100':16} {'median':>7} {'p95':>7} {'/ Radicale':>11}")
         for k, s in samples.items():

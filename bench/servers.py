@@ -126,6 +126,18 @@ def redis_url() -> str | None:
         return None
 
 
+def gunicorn(app: str, port: int, workers: int, threads: int) -> list[str]:
+    """The command that serves the WSGI ``app`` as the bench measures Terminsync (gthread when ``threads`` > 1)."""
+    cmd = [str(Path(sys.executable).with_name("gunicorn")), app, "-b", f"127.0.0.1:{port}",
+           "-w", str(workers), "--log-level", "warning",
+           # a peer's slow request can keep our connection idle past gunicorn's default 2 s; the close
+           # then races the next request ("Remote end closed connection without response"). 75 s is nginx's.
+           "--keep-alive", "75"]
+    if threads > 1:  # gthread keeps connections alive, as a proxy in front of sync workers would
+        cmd += ["-k", "gthread", "--threads", str(threads)]
+    return cmd
+
+
 def start_terminsync(database_url: str, slug: str, workers: int, threads: int) -> Server:
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "0", "SECRET_KEY": "bench-" + "x" * 40,
@@ -133,14 +145,7 @@ def start_terminsync(database_url: str, slug: str, workers: int, threads: int) -
            "SECURE_SSL_REDIRECT": "0"}  # plain HTTP on loopback: TLS is the proxy's job
     if redis_url():
         env["REDIS_URL"] = redis_url()
-    cmd = [str(Path(sys.executable).with_name("gunicorn")), "config.wsgi", "-b", f"127.0.0.1:{port}",
-           "-w", str(workers), "--log-level", "warning",
-           # a peer's slow request can keep our connection idle past gunicorn's default 2 s; the close
-           # then races the next request ("Remote end closed connection without response"). 75 s is nginx's.
-           "--keep-alive", "75"]
-    if threads > 1:  # gthread keeps connections alive, as a proxy in front of sync workers would
-        cmd += ["-k", "gthread", "--threads", str(threads)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
+    proc = subprocess.Popen(gunicorn("config.wsgi", port, workers, threads), cwd=ROOT, env=env)
     base = f"http://127.0.0.1:{port}"
     wait_until_up(proc, base + "/caldav/", "gunicorn")
     return Server("Terminsync", base, f"{base}/caldav/bench/{slug}/", ("bench", PASSWORD), proc,

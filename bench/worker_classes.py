@@ -15,12 +15,10 @@ and no hand-over between gthread's poller and its pool, answer sooner?).
 from __future__ import annotations
 
 import argparse
-import random
-import time
 
 import servers
 import workloads
-from caldav_bench import stats
+from caldav_bench import shuffled_rounds, stats
 
 
 def main() -> None:
@@ -45,19 +43,7 @@ def main() -> None:
             calls[(kind, "GET")] = lambda c=c, k=middle: c.session.get(c.url(k))
             calls[(kind, "PROPFIND Depth 0")] = lambda c=c: c.dav("PROPFIND", workloads.PROPFIND_D0, Depth="0")
             calls[(kind, "multiget of 100")] = lambda c=c, b=body: c.dav("REPORT", b, Depth="1")
-        samples: dict[tuple[str, str], list[float]] = {k: [] for k in calls}
-        rng = random.Random(13)
-        for rnd in range(args.warmup + args.rounds):
-            order = list(calls)
-            rng.shuffle(order)
-            for k in order:
-                start = time.perf_counter()
-                response = calls[k]()
-                elapsed = (time.perf_counter() - start) * 1000
-                if response.status_code >= 300:
-                    raise SystemExit(f"{k}: HTTP {response.status_code}")
-                if rnd >= args.warmup:
-                    samples[k].append(elapsed)
+        samples = shuffled_rounds(calls, args.warmup, args.rounds)
         print(f"{'worker':8} {'request':18} {'median':>7} {'p95':>7}")
         for (kind, request), s in sorted(samples.items()):
             median, p95 = stats(s)
